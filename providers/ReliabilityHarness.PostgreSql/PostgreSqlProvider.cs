@@ -1,0 +1,123 @@
+using System.Data.Common;
+using System.Globalization;
+using DotNet.Testcontainers.Configurations;
+using Npgsql;
+using ReliabilityHarness.Engines;
+using ReliabilityHarness.Providers;
+using Testcontainers.PostgreSql;
+
+namespace ReliabilityHarness.PostgreSql;
+
+/// <summary>
+/// PostgreSQL through Npgsql. An isolated database is a schema of its own on the server, reached through the
+/// connection's search_path, and dropped with everything in it afterwards.
+/// </summary>
+public sealed class PostgreSqlProvider : Provider
+{
+    private PaymentsSql? sql;
+
+    /// <summary>Pinned so every user's container run sees the same engine.</summary>
+    public const string Image = "postgres:17.6";
+
+    // numeric(19,4) is exact: what goes in as 12.34 comes out as 12.3400, never a binary fraction.
+    private const string CreateTableSql = """
+        CREATE TABLE IF NOT EXISTS {table} (
+            payment_id   varchar(64)   PRIMARY KEY CHECK (length(payment_id) >= 1),
+            user_id      varchar(64)   NOT NULL CHECK (length(user_id) >= 1),
+            amount       numeric(19,4) NOT NULL CHECK (amount > 0),
+            currency     char(3)       NOT NULL,
+            status       varchar(32)   NOT NULL,
+            processed_at timestamptz   NOT NULL
+        )
+        """;
+
+    // ON CONFLICT guarantees an atomic insert-or-update outcome under concurrency at READ COMMITTED
+    // (postgresql.org/docs/current/sql-insert.html, "ON CONFLICT Clause"). The WHERE leaves unchanged rows
+    // unwritten (no new row version, processed_at kept) and never overwrites a different payload.
+    private const string UpsertSql = """
+        INSERT INTO {table} AS p (payment_id, user_id, amount, currency, status, processed_at)
+        VALUES (@payment_id, @user_id, @amount, @currency, @status, @processed_at)
+        ON CONFLICT (payment_id) DO UPDATE
+            SET status = EXCLUDED.status, processed_at = EXCLUDED.processed_at
+            WHERE p.user_id = EXCLUDED.user_id AND p.amount = EXCLUDED.amount
+              AND p.currency = EXCLUDED.currency AND p.status IS DISTINCT FROM EXCLUDED.status
+        """;
+
+    public override string Name => "postgresql";
+
+    public override string DisplayName => "PostgreSql";
+
+    public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, UpsertSql);
+
+    public override ExpectationProfile Expectations { get; } = new();
+
+    public override string? ContainerImage => Image;
+
+    public override string Quote(string identifier) => SqlIdentifier.Quote(identifier, '"', '"');
+
+    public override DbConnection CreateConnection(string connectionString) => new NpgsqlConnection(connectionString);
+
+    public override object AmountParameter(decimal amount) => amount;
+
+    public override decimal ReadAmount(DbDataReader reader, int ordinal) => reader.GetDecimal(ordinal);
+
+    // timestamptz takes a UTC DateTime (Npgsql 6+ refuses other kinds rather than guess).
+    public override object TimestampParameter(DateTimeOffset at) => at.UtcDateTime;
+
+    public override DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);
+
+    // SQLSTATE classes (postgresql.org/docs/current/errcodes-appendix.html): 40001 serialization_failure and
+    // 40P01 deadlock_detected succeed when the whole transaction is retried; class 23 is integrity violations.
+    public override ErrorClass Classify(Exception exception) => exception switch
+    {
+        PostgresException { SqlState: "40001" or "40P01" } => ErrorClass.Transient,
+        PostgresException e when e.SqlState.StartsWith("23", StringComparison.Ordinal) => ErrorClass.ConstraintViolation,
+        _ => ErrorClass.Other,
+    };
+
+    public override string? ErrorCode(Exception exception) => exception is PostgresException e ? $"SQLSTATE {e.SqlState}" : null;
+
+    // Testcontainers' module starts PostgreSQL with fsync=off for speed; a crash test on such an engine proves
+    // nothing, so the command is replaced with the durable defaults spelled out.
+    public override async Task<StartedContainer> StartContainerAsync(CancellationToken cancellationToken)
+    {
+        var container = new PostgreSqlBuilder(Image)
+            .WithCommand(new OverwriteEnumerable<string>(["-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on"]))
+            .Build();
+        await container.StartAsync(cancellationToken);
+        return new StartedContainer(container.GetConnectionString(), container);
+    }
+
+    public override async Task<IsolatedDatabase> CreateIsolatedDatabaseAsync(string serverConnectionString, CancellationToken cancellationToken)
+    {
+        var schema = "rh_" + Guid.NewGuid().ToString("N")[..16];
+        await ExecuteAsync(serverConnectionString, $"CREATE SCHEMA {Quote(schema)}", cancellationToken);
+        var builder = new NpgsqlConnectionStringBuilder(serverConnectionString) { SearchPath = schema };
+        var connectionString = builder.ConnectionString;
+        var description = $"schema {schema} on {builder.Host}:{builder.Port}/{builder.Database}";
+        return new IsolatedDatabase(connectionString, description, async () =>
+        {
+            await using (var connection = new NpgsqlConnection(connectionString))
+            {
+                NpgsqlConnection.ClearPool(connection);
+            }
+
+            await ExecuteAsync(serverConnectionString, $"DROP SCHEMA IF EXISTS {Quote(schema)} CASCADE", CancellationToken.None);
+        });
+    }
+
+    public override async Task<string> VersionAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SHOW server_version";
+        return $"PostgreSQL {await command.ExecuteScalarAsync(cancellationToken)}";
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

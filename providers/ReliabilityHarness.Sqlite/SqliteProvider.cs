@@ -1,0 +1,115 @@
+using System.Data.Common;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using ReliabilityHarness.Engines;
+using ReliabilityHarness.Payments;
+using ReliabilityHarness.Providers;
+
+namespace ReliabilityHarness.Sqlite;
+
+/// <summary>
+/// SQLite through Microsoft.Data.Sqlite: embedded, always available, a temporary file per isolated database
+/// (not :memory:, so several connections share it).
+/// </summary>
+public sealed class SqliteProvider : Provider
+{
+    private PaymentsSql? sql;
+
+    // STRICT makes the engine refuse a value of the wrong type instead of converting it. The amount is TEXT on
+    // purpose: a column declared NUMERIC or DECIMAL has NUMERIC affinity, which turns '12.34' into the REAL
+    // 12.339999999999999857891452847979962825775146484375 (sqlite.org/datatype3.html §3.1). The text is
+    // Amount.ToCanonicalString, so equal amounts compare equal and sqlite3 shows exactly the decimal.
+    private const string CreateTableSql = """
+        CREATE TABLE IF NOT EXISTS {table} (
+            payment_id   TEXT NOT NULL PRIMARY KEY CHECK (length(payment_id) BETWEEN 1 AND 64),
+            user_id      TEXT NOT NULL CHECK (length(user_id) BETWEEN 1 AND 64),
+            amount       TEXT NOT NULL CHECK (amount GLOB '[0-9]*' AND amount NOT GLOB '*[^0-9.]*'),
+            currency     TEXT NOT NULL CHECK (length(currency) = 3),
+            status       TEXT NOT NULL,
+            processed_at TEXT NOT NULL
+        ) STRICT
+        """;
+
+    // UPSERT since 3.24 (sqlite.org/lang_upsert.html). The WHERE keeps unchanged rows unwritten and refuses to
+    // touch a row whose payload differs: such a row is an idempotency-key conflict the ingest reports.
+    private const string UpsertSql = """
+        INSERT INTO {table} AS p (payment_id, user_id, amount, currency, status, processed_at)
+        VALUES (@payment_id, @user_id, @amount, @currency, @status, @processed_at)
+        ON CONFLICT (payment_id) DO UPDATE
+            SET status = excluded.status, processed_at = excluded.processed_at
+            WHERE p.user_id = excluded.user_id AND p.amount = excluded.amount
+              AND p.currency = excluded.currency AND p.status <> excluded.status
+        """;
+
+    private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
+
+    public override string Name => "sqlite";
+
+    public override string DisplayName => "Sqlite";
+
+    public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, UpsertSql);
+
+    public override ExpectationProfile Expectations { get; } = new();
+
+    public override bool IsEmbedded => true;
+
+    public override string? ContainerImage => null;
+
+    public override string Quote(string identifier) => SqlIdentifier.Quote(identifier, '"', '"');
+
+    public override DbConnection CreateConnection(string connectionString) => new SqliteConnection(connectionString);
+
+    // BeginTransaction() is BEGIN IMMEDIATE: the write lock is taken up front, so a second writer waits
+    // (busy_timeout, the command timeout) instead of failing later with SQLITE_BUSY on its first write
+    // (learn.microsoft.com/dotnet/standard/data/sqlite/transactions).
+    public override Task<DbTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
+
+    public override object AmountParameter(decimal amount) => Amount.ToCanonicalString(amount);
+
+    public override decimal ReadAmount(DbDataReader reader, int ordinal) =>
+        decimal.Parse(reader.GetString(ordinal), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+
+    public override object TimestampParameter(DateTimeOffset at) => at.UtcDateTime.ToString(TimestampFormat, CultureInfo.InvariantCulture);
+
+    public override DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) =>
+        DateTimeOffset.ParseExact(reader.GetString(ordinal), TimestampFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+
+    // Primary result codes (sqlite.org/rescode.html): 5 BUSY and 6 LOCKED can succeed on retry (extended codes
+    // such as 517 BUSY_SNAPSHOT share the primary code in their low byte); 19 CONSTRAINT cannot.
+    public override ErrorClass Classify(Exception exception) => exception is SqliteException e
+        ? (e.SqliteErrorCode & 0xFF) switch
+        {
+            5 or 6 => ErrorClass.Transient,
+            19 => ErrorClass.ConstraintViolation,
+            _ => ErrorClass.Other,
+        }
+        : ErrorClass.Other;
+
+    public override string? ErrorCode(Exception exception) => exception is SqliteException e
+        ? $"SQLITE {e.SqliteExtendedErrorCode}"
+        : null;
+
+    public override Task<StartedContainer> StartContainerAsync(CancellationToken cancellationToken) =>
+        throw new NotSupportedException("SQLite is embedded: it needs no container");
+
+    public override Task<IsolatedDatabase> CreateIsolatedDatabaseAsync(string serverConnectionString, CancellationToken cancellationToken)
+    {
+        var directory = Directory.CreateTempSubdirectory("reliability-sqlite-");
+        var builder = new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory.FullName, "payments.db") };
+        var connectionString = builder.ToString();
+        return Task.FromResult(new IsolatedDatabase(connectionString, builder.DataSource, () =>
+        {
+            SqliteConnection.ClearAllPools();
+            directory.Delete(recursive: true);
+            return ValueTask.CompletedTask;
+        }));
+    }
+
+    public override async Task<string> VersionAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sqlite_version()";
+        return $"SQLite {await command.ExecuteScalarAsync(cancellationToken)}";
+    }
+}

@@ -1,0 +1,101 @@
+using System.Data.Common;
+using ReliabilityHarness.Engines;
+using ReliabilityHarness.Payments;
+
+namespace ReliabilityHarness.Cli;
+
+/// <summary>
+/// <c>reliability</c>: the harness's command line. Every failure a user can cause or meet ends in one line on
+/// standard error and a documented exit code (<see cref="ExitCodes"/>); stack traces only for the harness's own
+/// bugs, and only with RELIABILITY_DEBUG=1.
+/// </summary>
+public static class Cli
+{
+    private static readonly IReadOnlySet<string> EngineOptions = new HashSet<string> { "provider", "connection" };
+
+    private static readonly IReadOnlyDictionary<string, IReadOnlySet<string>> Commands = new Dictionary<string, IReadOnlySet<string>>
+    {
+        ["demo"] = EngineOptions,
+        ["setup"] = EngineOptions,
+        ["ingest"] = new HashSet<string>(EngineOptions) { "input", "strategy", "crash-after" },
+    };
+
+    public const string Usage = """
+        usage: reliability <command> [options]
+
+          demo    [--provider P] [--connection CS]     the seed walkthrough, step by step, with what each step shows
+          setup   [--provider P] [--connection CS]     create or reset the payments table
+          ingest  [--provider P] [--connection CS] --input FILE.csv [--strategy robust|unreliable] [--crash-after N]
+
+        providers: sqlite (default, Data Source=payments.db), postgresql (HARNESS_POSTGRESQL, else Docker)
+        exit codes: 0 success; 1 the run failed (robust: rolled back); 2 bad input or usage, nothing written;
+                    3 engine unavailable or unreachable, nothing written
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        if (args is [] or ["help" or "--help" or "-h"])
+        {
+            await (args.Length == 0 ? error : output).WriteLineAsync(Usage);
+            return args.Length == 0 ? ExitCodes.BadInput : ExitCodes.Success;
+        }
+
+        string? connectionString = null;
+        try
+        {
+            var arguments = Arguments.Parse(args, Commands);
+            connectionString = arguments.Get("connection");
+            return arguments.Command switch
+            {
+                "demo" => await DemoCommand.RunAsync(arguments, output, environment, cancellationToken),
+                "setup" => await SetupAsync(arguments, output, environment, cancellationToken),
+                "ingest" => await IngestCommand.RunAsync(arguments, output, error, environment, cancellationToken),
+                _ => throw new UsageException($"unknown command '{arguments.Command}'"),
+            };
+        }
+        catch (UsageException e)
+        {
+            await error.WriteLineAsync($"reliability: {e.Message}");
+            await error.WriteLineAsync(Usage);
+            return ExitCodes.BadInput;
+        }
+        catch (InputException e)
+        {
+            await error.WriteLineAsync($"reliability: {e.Message}");
+            await error.WriteLineAsync("Nothing was written.");
+            return ExitCodes.BadInput;
+        }
+        catch (EngineUnavailableException e)
+        {
+            await error.WriteLineAsync($"reliability: {ConnectionStrings.Scrub(e.Message, connectionString)}");
+            return ExitCodes.EngineUnavailable;
+        }
+        catch (DbException e)
+        {
+            await error.WriteLineAsync($"reliability: database error: {ConnectionStrings.Scrub(e.Message.Split('\n')[0], connectionString)}");
+            return ExitCodes.RunFailed;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync("reliability: cancelled");
+            return ExitCodes.RunFailed;
+        }
+        catch (Exception e) when (environment("RELIABILITY_DEBUG") != "1")
+        {
+            await error.WriteLineAsync($"reliability: internal error ({e.GetType().Name}): {ConnectionStrings.Scrub(e.Message, connectionString)}");
+            await error.WriteLineAsync("This is a bug in the harness; RELIABILITY_DEBUG=1 shows the stack trace.");
+            return ExitCodes.RunFailed;
+        }
+    }
+
+    private static async Task<int> SetupAsync(Arguments arguments, TextWriter output, Func<string, string?> environment, CancellationToken cancellationToken)
+    {
+        await using var target = await Target.ResolveAsync(arguments, environment, output, cancellationToken);
+        await Ingest.PaymentsTable.ResetAsync(target.Provider, target.ConnectionString, cancellationToken);
+        await output.WriteLineAsync($"payments table created, empty, in {target.Provider.Name} at {target.Description}");
+        return ExitCodes.Success;
+    }
+}

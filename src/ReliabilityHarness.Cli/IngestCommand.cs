@@ -1,0 +1,49 @@
+using System.Globalization;
+using ReliabilityHarness.Ingest;
+using ReliabilityHarness.Payments;
+
+namespace ReliabilityHarness.Cli;
+
+/// <summary><c>reliability ingest</c>: validate the whole file, then ingest it with the chosen strategy.</summary>
+internal static class IngestCommand
+{
+    public static async Task<int> RunAsync(Arguments arguments, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken)
+    {
+        var input = arguments.Required("input");
+        var strategyName = arguments.Get("strategy") ?? IngestStrategies.Robust.Name;
+        var strategy = IngestStrategies.Find(strategyName)
+            ?? throw new UsageException($"unknown strategy '{strategyName}'; expected robust or unreliable");
+        long? crashAfter = arguments.Get("crash-after") is { } text
+            ? long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new UsageException($"--crash-after expects a whole number of rows (0 or more), got '{text}'")
+            : null;
+
+        // Validation reads the whole file before the engine is even contacted: bad input never writes a row.
+        var rows = await PaymentCsv.ValidateAsync(input, cancellationToken);
+
+        await using var target = await Target.ResolveAsync(arguments, environment, output, cancellationToken);
+        var result = await strategy.RunAsync(target.Provider, target.ConnectionString, PaymentCsv.ReadAsync(input, cancellationToken),
+            new IngestOptions(crashAfter), cancellationToken);
+
+        if (result.Failure is not { } failure)
+        {
+            await output.WriteLineAsync($"ingested {input} ({rows} rows) into {target.Provider.Name} at {target.Description} with the {strategy.Name} strategy: {result.Counts}");
+            return ExitCodes.Success;
+        }
+
+        var code = failure.ErrorCode is null ? string.Empty : $" [{failure.ErrorCode}]";
+        await error.WriteLineAsync($"reliability: ingest failed ({Describe(failure.Kind)}){code}: {failure.Message}");
+        await error.WriteLineAsync(failure.RolledBack
+            ? "Rolled back: the payments table is exactly as it was before this run."
+            : $"Not rolled back: the {strategy.Name} strategy commits row by row; {result.Counts.Inserted} row(s) written before the failure stay in the table.");
+        return ExitCodes.RunFailed;
+    }
+
+    private static string Describe(FailureKind kind) => kind switch
+    {
+        FailureKind.SimulatedCrash => "simulated crash",
+        FailureKind.IdempotencyConflict => "idempotency-key conflict",
+        FailureKind.ConstraintViolation => "constraint violation",
+        FailureKind.Transient => "transient error, retries exhausted",
+        _ => "database error",
+    };
+}

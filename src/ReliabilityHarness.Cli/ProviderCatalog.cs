@@ -1,0 +1,18 @@
+using ReliabilityHarness.PostgreSql;
+using ReliabilityHarness.Providers;
+using ReliabilityHarness.Sqlite;
+
+namespace ReliabilityHarness.Cli;
+
+/// <summary>Every provider the harness knows: one line per engine. The CLI and the test suite both read this list.</summary>
+public static class ProviderCatalog
+{
+    public static IReadOnlyList<Provider> All { get; } =
+    [
+        new SqliteProvider(),
+        new PostgreSqlProvider(),
+    ];
+
+    public static Provider? Find(string name) =>
+        All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,72 @@
+using ReliabilityHarness.Engines;
+using ReliabilityHarness.Providers;
+
+namespace ReliabilityHarness.Cli;
+
+/// <summary>The engine is missing or unreachable: exit code 3, a one-line reason, nothing touched.</summary>
+internal sealed class EngineUnavailableException(string message) : Exception(message);
+
+/// <summary>
+/// The database a command works in. With <c>--connection</c>, exactly that database (the user's choice);
+/// otherwise SQLite's <c>payments.db</c>, the provider's <c>HARNESS_&lt;ENGINE&gt;</c>, or a Testcontainers
+/// engine that lives as long as the command.
+/// </summary>
+internal sealed class Target(Provider provider, string connectionString, string description, IAsyncDisposable? owned) : IAsyncDisposable
+{
+    public const string DefaultSqliteConnection = "Data Source=payments.db";
+
+    public Provider Provider { get; } = provider;
+
+    public string ConnectionString { get; } = connectionString;
+
+    /// <summary>Where, for people: never contains a password.</summary>
+    public string Description { get; } = description;
+
+    public static async Task<Target> ResolveAsync(Arguments arguments, Func<string, string?> environment, TextWriter output, CancellationToken cancellationToken)
+    {
+        var name = arguments.Get("provider") ?? "sqlite";
+        var provider = ProviderCatalog.Find(name)
+            ?? throw new UsageException($"unknown provider '{name}'; known: {string.Join(", ", ProviderCatalog.All.Select(p => p.Name))}");
+
+        Target target;
+        if (arguments.Get("connection") is { } given)
+        {
+            target = new Target(provider, given, ConnectionStrings.Redact(given), null);
+        }
+        else if (provider.IsEmbedded)
+        {
+            target = new Target(provider, DefaultSqliteConnection, DefaultSqliteConnection, null);
+        }
+        else if (environment(provider.EnvironmentVariable) is { Length: > 0 } fromEnvironment)
+        {
+            target = new Target(provider, fromEnvironment, $"{ConnectionStrings.Redact(fromEnvironment)} (from {provider.EnvironmentVariable})", null);
+        }
+        else
+        {
+            var availability = await EngineAcquisition.AcquireAsync(provider, environment, cancellationToken);
+            if (availability.Server is not { } server)
+            {
+                throw new EngineUnavailableException(availability.UnavailableReason!);
+            }
+
+            await output.WriteLineAsync($"Started {provider.ContainerImage} with Testcontainers; it is removed when this command ends.");
+            target = new Target(provider, server.ConnectionString, $"{server.Origin} (removed when the command ends)", server);
+        }
+
+        if (await EngineAcquisition.TryConnectAsync(provider, target.ConnectionString, cancellationToken) is { } problem)
+        {
+            await target.DisposeAsync();
+            throw new EngineUnavailableException($"cannot connect to {provider.Name} at {target.Description}: {problem}");
+        }
+
+        return target;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (owned is not null)
+        {
+            await owned.DisposeAsync();
+        }
+    }
+}

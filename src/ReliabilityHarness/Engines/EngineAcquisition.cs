@@ -1,0 +1,82 @@
+using DotNet.Testcontainers.Builders;
+using ReliabilityHarness.Providers;
+
+namespace ReliabilityHarness.Engines;
+
+/// <summary>
+/// Finds an engine for a provider, in the order DESIGN.md fixes: embedded; else the connection string in
+/// <c>HARNESS_&lt;ENGINE&gt;</c>; else Testcontainers when a Docker engine answers; else unavailable, with the
+/// reason and the ways to provide one.
+/// </summary>
+public static class EngineAcquisition
+{
+    /// <summary>How long connecting to an engine named by environment may take before it counts as unavailable.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
+
+    public static async Task<EngineAvailability> AcquireAsync(Provider provider, Func<string, string?> environment, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        ArgumentNullException.ThrowIfNull(environment);
+        if (provider.IsEmbedded)
+        {
+            return new(new EngineServer(provider, string.Empty, "embedded"), null);
+        }
+
+        var variable = provider.EnvironmentVariable;
+        if (environment(variable) is { Length: > 0 } connectionString)
+        {
+            var problem = await TryConnectAsync(provider, connectionString, cancellationToken);
+            return problem is null
+                ? new(new EngineServer(provider, connectionString, variable), null)
+                : new(null, $"{provider.DisplayName}: {variable} is set ({ConnectionStrings.Redact(connectionString)}) but connecting failed: {problem}");
+        }
+
+        string dockerProblem;
+        try
+        {
+            var container = await provider.StartContainerAsync(cancellationToken);
+            return new(new EngineServer(provider, container.ConnectionString, $"Testcontainers {provider.ContainerImage}", container.Container), null);
+        }
+        catch (DockerUnavailableException)
+        {
+            dockerProblem = "no Docker engine answers";
+        }
+        catch (NotSupportedException e)
+        {
+            dockerProblem = e.Message;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            dockerProblem = $"starting {provider.ContainerImage} failed: {FirstLine(e.Message)}";
+        }
+
+        return new(null,
+            $"{provider.DisplayName} unavailable: {variable} is not set and {dockerProblem}. " +
+            $"Set {variable} to a connection string, start Docker so Testcontainers can run {provider.ContainerImage}, " +
+            "or run scripts/engines.sh and export what it prints.");
+    }
+
+    /// <summary>Null when a connection opens and answers; else the reason, without secrets.</summary>
+    public static async Task<string?> TryConnectAsync(Provider provider, string connectionString, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ConnectTimeout);
+        try
+        {
+            await using var connection = await provider.OpenAsync(connectionString, timeout.Token);
+            await provider.VersionAsync(connection, timeout.Token);
+            return null;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return $"no answer within {ConnectTimeout.TotalSeconds:0} s";
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return ConnectionStrings.Scrub(FirstLine(e.Message), connectionString);
+        }
+    }
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
+}

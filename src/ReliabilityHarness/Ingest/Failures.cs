@@ -1,0 +1,24 @@
+using ReliabilityHarness.Engines;
+using ReliabilityHarness.Providers;
+
+namespace ReliabilityHarness.Ingest;
+
+internal static class Failures
+{
+    public static IngestFailure Describe(Provider provider, Exception exception, string connectionString, bool rolledBack)
+    {
+        var kind = exception switch
+        {
+            SimulatedCrashException => FailureKind.SimulatedCrash,
+            IdempotencyConflictException => FailureKind.IdempotencyConflict,
+            _ => provider.Classify(exception) switch
+            {
+                ErrorClass.ConstraintViolation => FailureKind.ConstraintViolation,
+                ErrorClass.Transient => FailureKind.Transient,
+                _ => FailureKind.Database,
+            },
+        };
+        var message = ConnectionStrings.Scrub(exception.Message.Split('\n', 2)[0].Trim(), connectionString);
+        return new IngestFailure(kind, message, provider.ErrorCode(exception), rolledBack);
+    }
+}

@@ -1,0 +1,26 @@
+using ReliabilityHarness.Payments;
+using ReliabilityHarness.Providers;
+
+namespace ReliabilityHarness.Ingest;
+
+/// <summary>A way of writing payments into the payments table of one database.</summary>
+public interface IIngestStrategy
+{
+    /// <summary><c>robust</c> or <c>unreliable</c>: the CLI's <c>--strategy</c> value.</summary>
+    string Name { get; }
+
+    /// <summary>Ingests <paramref name="payments"/>; never throws for database failures or injected crashes: they are in the result.</summary>
+    Task<IngestResult> RunAsync(Provider provider, string connectionString, IAsyncEnumerable<PaymentRecord> payments, IngestOptions options, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The strategies by name.</summary>
+public static class IngestStrategies
+{
+    public static IIngestStrategy Robust { get; } = new RobustIngest();
+
+    public static IIngestStrategy Unreliable { get; } = new UnreliableIngest();
+
+    public static IReadOnlyList<IIngestStrategy> All { get; } = [Robust, Unreliable];
+
+    public static IIngestStrategy? Find(string name) => All.FirstOrDefault(s => s.Name == name);
+}

@@ -1,0 +1,17 @@
+namespace ReliabilityHarness.Ingest;
+
+/// <summary>The crash <c>--crash-after N</c> injects, as the seed's script did: thrown where a real failure could strike.</summary>
+public sealed class SimulatedCrashException(long rowsHandled)
+    : Exception($"simulated crash after {rowsHandled} row(s)")
+{
+    public long RowsHandled { get; } = rowsHandled;
+}
+
+/// <summary>The same idempotency key with another payload: refused, never overwritten.</summary>
+public sealed class IdempotencyConflictException(string paymentId, long line, string detail)
+    : Exception($"idempotency-key conflict on payment_id '{paymentId}' at line {line}: {detail}")
+{
+    public string PaymentId { get; } = paymentId;
+
+    public long Line { get; } = line;
+}

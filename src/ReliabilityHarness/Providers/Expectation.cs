@@ -1,0 +1,37 @@
+namespace ReliabilityHarness.Providers;
+
+/// <summary>What an engine is expected to do in one check of one scenario, and where that is documented.</summary>
+public sealed record Expectation(string Scenario, string Check, string Expected, string Source);
+
+/// <summary>
+/// An engine's expected behaviours. Starts from <see cref="Common"/>, the contract every engine must meet, and
+/// takes the provider's own entries over it, so a deviation is one line with its source.
+/// </summary>
+public sealed class ExpectationProfile
+{
+    private readonly Dictionary<(string Scenario, string Check), Expectation> entries = [];
+
+    public ExpectationProfile(params IEnumerable<Expectation> engineSpecific)
+    {
+        foreach (var expectation in Common.Concat(engineSpecific))
+        {
+            entries[(expectation.Scenario, expectation.Check)] = expectation;
+        }
+    }
+
+    /// <summary>What the harness itself promises on every engine (DESIGN.md: the payments contract).</summary>
+    public static IReadOnlyList<Expectation> Common { get; } =
+    [
+        new("crash-rollback", "robust", "clean", "DESIGN.md: one transaction, rolled back on any failure"),
+        new("crash-rollback", "unreliable", "partial", "DESIGN.md: autocommit per row keeps what was written before the crash"),
+        new("rerun-idempotency", "robust", "unchanged", "DESIGN.md: identical payload → no write, processed_at kept"),
+        new("rerun-idempotency", "unreliable", "constraint-violation", "DESIGN.md: a plain INSERT of an existing key fails on the primary key"),
+    ];
+
+    public IEnumerable<Expectation> All => entries.Values;
+
+    public Expectation For(string scenario, string check) =>
+        entries.TryGetValue((scenario, check), out var expectation)
+            ? expectation
+            : throw new KeyNotFoundException($"no expectation for {scenario}/{check}");
+}

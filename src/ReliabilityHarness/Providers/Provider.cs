@@ -1,0 +1,82 @@
+using System.Data.Common;
+using ReliabilityHarness.Engines;
+
+namespace ReliabilityHarness.Providers;
+
+/// <summary>
+/// One engine's dialect and how to reach it. A provider is a small sealed class in its own project under
+/// providers/: its SQL, its error codes, its expectation profile, and its engine source. The core never
+/// references a driver; everything engine-specific comes through here.
+/// </summary>
+public abstract class Provider
+{
+    /// <summary>The CLI and environment spelling: <c>sqlite</c>, <c>postgresql</c>, <c>sqlserver</c>, <c>mariadb</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>The class-prefix spelling, also the name of the engine's test runs: <c>Sqlite</c>, <c>PostgreSql</c>.</summary>
+    public abstract string DisplayName { get; }
+
+    /// <summary>The variable that hands the harness a running engine, e.g. <c>HARNESS_POSTGRESQL</c>.</summary>
+    public string EnvironmentVariable => "HARNESS_" + Name.ToUpperInvariant();
+
+    public abstract PaymentsSql Sql { get; }
+
+    public abstract ExpectationProfile Expectations { get; }
+
+    /// <summary>Quotes an identifier for this dialect, through <see cref="SqlIdentifier.Quote"/>.</summary>
+    public abstract string Quote(string identifier);
+
+    public abstract DbConnection CreateConnection(string connectionString);
+
+    /// <summary>Opens a connection ready for the harness (the provider may set session options).</summary>
+    public virtual async Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var connection = CreateConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Begins the robust strategy's transaction the way this engine needs it to be atomic and race-safe.</summary>
+    public virtual async Task<DbTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        await connection.BeginTransactionAsync(cancellationToken);
+
+    /// <summary>The parameter value that stores <paramref name="amount"/> exactly.</summary>
+    public abstract object AmountParameter(decimal amount);
+
+    public abstract decimal ReadAmount(DbDataReader reader, int ordinal);
+
+    public abstract object TimestampParameter(DateTimeOffset at);
+
+    public abstract DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal);
+
+    public abstract ErrorClass Classify(Exception exception);
+
+    /// <summary>The engine's own code for an error (SQLSTATE, error number), for reports; null if none.</summary>
+    public abstract string? ErrorCode(Exception exception);
+
+    /// <summary>Embedded engines (SQLite) need no server: a database is a file.</summary>
+    public virtual bool IsEmbedded => false;
+
+    /// <summary>The pinned image Testcontainers starts when no connection string is given; null if none.</summary>
+    public abstract string? ContainerImage { get; }
+
+    /// <summary>Starts a throwaway engine in Docker. Throws DockerUnavailableException when no Docker engine answers.</summary>
+    public abstract Task<StartedContainer> StartContainerAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A database (or schema) of its own on the server that <paramref name="serverConnectionString"/> reaches,
+    /// dropped when disposed, so runs never see each other's rows. Embedded engines ignore the argument.
+    /// </summary>
+    public abstract Task<IsolatedDatabase> CreateIsolatedDatabaseAsync(string serverConnectionString, CancellationToken cancellationToken);
+
+    /// <summary>A one-line description of the engine's version, e.g. "PostgreSQL 15.18".</summary>
+    public abstract Task<string> VersionAsync(DbConnection connection, CancellationToken cancellationToken);
+}

@@ -1,0 +1,46 @@
+using ReliabilityHarness.Payments;
+
+namespace ReliabilityHarness.Scenarios;
+
+/// <summary>Inputs the scenarios and the demo share.</summary>
+public static class SamplePayments
+{
+    /// <summary>The seed's three payments.</summary>
+    public static IReadOnlyList<PaymentRecord> Seed { get; } =
+    [
+        new(new Payment("pay_001", "user_alice", 120.50m, "USD", "captured"), 2),
+        new(new Payment("pay_002", "user_bob", 75.25m, "EUR", "captured"), 3),
+        new(new Payment("pay_003", "user_carol", 9.99m, "GBP", "captured"), 4),
+    ];
+
+    /// <summary>
+    /// <paramref name="count"/> distinct payments, line numbers as in a CSV with a header, amounts spread over
+    /// 0 to 4 fractional digits and up to 10^12 (deterministic for a given <paramref name="seed"/>).
+    /// </summary>
+    public static IEnumerable<PaymentRecord> Generate(int count, int seed = 42, string prefix = "pay")
+    {
+        var random = new Random(seed);
+        string[] currencies = ["USD", "EUR", "GBP", "JPY", "CHF", "SEK"];
+        for (var i = 0; i < count; i++)
+        {
+            var scale = i % 5;
+            var units = random.NextInt64(1, 1_000_000_000_000L);
+            var fraction = scale == 0 ? 0 : random.NextInt64(0, (long)Math.Pow(10, scale));
+            var amount = units + (fraction / (decimal)Math.Pow(10, scale));
+            yield return new PaymentRecord(
+                new Payment($"{prefix}_{i:D7}", $"user_{random.Next(1, 5000):D4}", amount, currencies[i % currencies.Length], "captured"),
+                i + 2);
+        }
+    }
+
+    /// <summary>Payments as the async stream the strategies read.</summary>
+    public static async IAsyncEnumerable<PaymentRecord> AsStream(this IEnumerable<PaymentRecord> records)
+    {
+        foreach (var record in records)
+        {
+            yield return record;
+        }
+
+        await Task.CompletedTask;
+    }
+}
