@@ -112,6 +112,36 @@ internal static class CsvLocation
         }
     }
 
+    /// <summary>The 1-based column of the quote still open at the end of <paramref name="record"/>, or null if none is.</summary>
+    public static long? OpenQuoteColumn(string record)
+    {
+        int? open = null;
+        var atFieldStart = true;
+        for (var i = 0; i < record.Length; i++)
+        {
+            var c = record[i];
+            if (open is null && atFieldStart && c == '"')
+            {
+                open = i;
+            }
+            else if (open is not null && c == '"')
+            {
+                // A doubled quote inside a quoted field is an escaped quote, not the end of the field.
+                if (i + 1 < record.Length && record[i + 1] == '"')
+                {
+                    i++;
+                    continue;
+                }
+
+                open = null;
+            }
+
+            atFieldStart = open is null && c == ',';
+        }
+
+        return open is { } index ? record[..index].EnumerateRunes().Count() + 1 : null;
+    }
+
     private static int FieldStart(ReadOnlySpan<byte> record, int field)
     {
         var current = 0;

@@ -269,11 +269,15 @@ public static class PaymentCsv
 
     private static InputException Malformed(string path, CsvMalformedRecord record)
     {
-        var (line, column) = CsvLocation.OffsetPosition(path, record.ByteOffset) ?? (record.LineNumber, 1);
+        var unterminated = record.Reason is CsvMalformedReason.UnterminatedQuote or CsvMalformedReason.LineBreakInQuotes;
+        // For a quote left open, the place to look is where it opened, not the end of the line where the reader
+        // noticed; records never span lines here, so the record's text gives the column.
+        var (line, column) = unterminated && CsvLocation.OpenQuoteColumn(record.RawRecord) is { } opened
+            ? (record.LineNumber, opened)
+            : CsvLocation.OffsetPosition(path, record.ByteOffset) ?? (record.LineNumber, 1);
         var problem = record.Reason switch
         {
-            CsvMalformedReason.UnterminatedQuote or CsvMalformedReason.LineBreakInQuotes =>
-                "a quoted field is not closed before the end of the line (unterminated quote)",
+            _ when unterminated => "a quoted field is not closed before the end of the line (unterminated quote)",
             CsvMalformedReason.StrayQuote => "a quote inside an unquoted field; quote the whole field and double inner quotes (\"\")",
             CsvMalformedReason.TextAfterClosingQuote => "text after the closing quote of a field; expected ',' or the end of the line",
             _ => $"malformed CSV ({record.Reason})",

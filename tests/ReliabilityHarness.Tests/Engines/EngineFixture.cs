@@ -1,0 +1,43 @@
+namespace ReliabilityHarness.Tests.Engines;
+
+/// <summary>
+/// The base of every fixture that runs on an engine. The engine is acquired once per run; when it is
+/// unavailable the fixture's tests are ignored with the reason, unless HARNESS_REQUIRE names the engine, in
+/// which case they fail. Each test takes a database of its own with <see cref="NewDatabaseAsync"/>.
+/// </summary>
+public abstract class EngineFixture(Provider provider)
+{
+    private EngineServer? engine;
+
+    protected Provider Provider { get; } = provider;
+
+    [OneTimeSetUp]
+    public async Task AcquireEngineAsync()
+    {
+        var availability = await TestEngines.GetAsync(Provider);
+        if (availability.Server is { } server)
+        {
+            engine = server;
+            return;
+        }
+
+        if (TestEngines.IsRequired(Provider))
+        {
+            Assert.Fail($"{availability.UnavailableReason} ({Provider.Name} is in {TestEngines.RequireVariable}, so a missing engine fails the run)");
+        }
+
+        Assert.Ignore(availability.UnavailableReason ?? $"{Provider.DisplayName} unavailable");
+    }
+
+    protected Task<IsolatedDatabase> NewDatabaseAsync() =>
+        (engine ?? throw new InvalidOperationException("the engine was not acquired")).CreateDatabaseAsync();
+
+    protected Task<IngestResult> IngestAsync(IsolatedDatabase database, IIngestStrategy strategy, IEnumerable<PaymentRecord> payments, IngestOptions? options = null) =>
+        strategy.RunAsync(Provider, database.ConnectionString, payments.AsStream(), options ?? new IngestOptions(Time: new SteppingClock()));
+
+    protected Task<IReadOnlyList<StoredPayment>> ReadTableAsync(IsolatedDatabase database) =>
+        PaymentsTable.ReadAllAsync(Provider, database.ConnectionString);
+
+    protected static PaymentRecord Row(string id, string user, decimal amount, string currency = "USD", string status = "captured", long line = 2) =>
+        new(new Payment(id, user, amount, currency, status), line);
+}

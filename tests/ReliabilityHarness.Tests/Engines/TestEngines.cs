@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+using ReliabilityHarness.Cli;
+
+namespace ReliabilityHarness.Tests.Engines;
+
+/// <summary>
+/// The engines of one test run: each acquired once, on first use, and shared by every fixture; stopped by
+/// <see cref="EngineLifetime"/> when the run ends.
+/// </summary>
+internal static class TestEngines
+{
+    public const string RequireVariable = "HARNESS_REQUIRE";
+
+    private static readonly ConcurrentDictionary<string, Lazy<Task<EngineAvailability>>> Engines = new();
+
+    public static Task<EngineAvailability> GetAsync(Provider provider) =>
+        Engines.GetOrAdd(provider.Name, _ => new Lazy<Task<EngineAvailability>>(
+            () => EngineAcquisition.AcquireAsync(provider, Environment.GetEnvironmentVariable))).Value;
+
+    /// <summary>Engine names listed in HARNESS_REQUIRE: for these, unavailable is a failure, not a skip.</summary>
+    public static IReadOnlyList<string> Required =>
+        (Environment.GetEnvironmentVariable(RequireVariable) ?? string.Empty)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(name => name.ToLowerInvariant())
+            .ToList();
+
+    public static bool IsRequired(Provider provider) => Required.Contains(provider.Name);
+
+    public static async Task StopAllAsync()
+    {
+        foreach (var engine in Engines.Values.Where(e => e.IsValueCreated))
+        {
+            if (await engine.Value is { Server: { } server })
+            {
+                await server.DisposeAsync();
+            }
+        }
+
+        Engines.Clear();
+    }
+
+    /// <summary>Names in HARNESS_REQUIRE that no provider has: a typo there must not silently require nothing.</summary>
+    public static IEnumerable<string> UnknownRequired => Required.Where(name => ProviderCatalog.Find(name) is null);
+}
+
+/// <summary>Stops the engines (removes Testcontainers containers) once every test has run.</summary>
+[SetUpFixture]
+public sealed class EngineLifetime
+{
+    [OneTimeTearDown]
+    public Task StopEnginesAsync() => TestEngines.StopAllAsync();
+}
