@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using ReliabilityHarness.Cli;
+
+namespace ReliabilityHarness.Tests.Cli;
+
+/// <summary>One run of <c>reliability</c>: its exit code and what it printed.</summary>
+public sealed record CliRun(int Code, string Output, string Error)
+{
+    /// <summary>Runs the CLI in this process (fast; the same code path as the executable).</summary>
+    public static async Task<CliRun> InProcessAsync(string[] args, Func<string, string?>? environment = null)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await ReliabilityHarness.Cli.Cli.RunAsync(args, output, error, environment ?? (_ => null));
+        return new CliRun(code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Runs the built <c>reliability</c> executable as a user would, with a bounded wait.</summary>
+    public static async Task<CliRun> ProcessAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "reliability.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"reliability {string.Join(' ', args)} did not exit within 2 minutes");
+        }
+
+        return new CliRun(process.ExitCode, await output, await error);
+    }
+}

@@ -1,0 +1,59 @@
+using ReliabilityHarness.Tests.Input;
+
+namespace ReliabilityHarness.Tests.Cli;
+
+/// <summary>Usage mistakes and unreachable engines: a one-line message, a documented exit code, no stack trace, no secret.</summary>
+public sealed class CliUsageTests
+{
+    [TestCase("", TestName = "{m}(no command)")]
+    [TestCase("frobnicate", TestName = "{m}(unknown command)")]
+    [TestCase("ingest", TestName = "{m}(ingest without --input)")]
+    [TestCase("ingest --input", TestName = "{m}(option without value)")]
+    [TestCase("ingest --input x.csv --speed fast", TestName = "{m}(unknown option)")]
+    [TestCase("ingest --input x.csv --crash-after two", TestName = "{m}(crash-after not a number)")]
+    [TestCase("ingest --input x.csv --crash-after -1", TestName = "{m}(negative crash-after)")]
+    [TestCase("ingest --input x.csv --strategy yolo", TestName = "{m}(unknown strategy)")]
+    [TestCase("setup --provider oracle", TestName = "{m}(unknown provider)")]
+    [TestCase("setup stray", TestName = "{m}(stray argument)")]
+    public async Task A_usage_mistake_exits_2_with_the_usage(string commandLine)
+    {
+        var run = await CliRun.InProcessAsync(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(2));
+            Assert.That(run.Error, Does.StartWith("reliability: ").Or.StartWith("usage:"));
+            Assert.That(run.Error, Does.Contain("usage: reliability <command>"));
+            Assert.That(run.Output, Is.Empty);
+        }
+    }
+
+    [Test]
+    public async Task An_unreachable_server_exits_3_and_never_prints_the_password()
+    {
+        var run = await CliRun.InProcessAsync(["setup", "--provider", "postgresql", "--connection", "Host=127.0.0.1;Port=1;Username=u;Password=s3cret-Pa55;Timeout=5"]);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(3), run.Error);
+            Assert.That(run.Error, Does.StartWith("reliability: cannot connect to postgresql"));
+            Assert.That(run.Output + run.Error, Does.Not.Contain("s3cret-Pa55"));
+        }
+    }
+
+    [Test]
+    public async Task The_executable_prints_one_located_line_and_no_stack_trace_for_bad_input()
+    {
+        using var files = new TempFiles();
+        var database = files.PathOf("payments.db");
+        var run = await CliRun.ProcessAsync("ingest", "--input", files.Write("bad.csv", "payment_id,user_id,amount,currency\np1,u1,1e3,USD\n"), "--connection", $"Data Source={database}");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(2));
+            Assert.That(run.Error, Does.Match(@"^reliability: .*bad\.csv:2:7: amount: expected a positive decimal"));
+            Assert.That(run.Error, Does.Not.Match(@"(?m)^\s+at \S").And.Not.Contain("Exception"));
+            Assert.That(File.Exists(database), Is.False, "bad input must not even create the database");
+        }
+    }
+}
