@@ -12,7 +12,7 @@ public static class Amount
     public const int MaxFractionDigits = 4;
     public const int MaxIntegerDigits = 15;
 
-    /// <summary>Parses <paramref name="text"/> or says, in one sentence, what was expected instead.</summary>
+    /// <summary>Parses <paramref name="text"/> or says what was expected instead (the caller adds what it got).</summary>
     public static bool TryParse(string text, out decimal amount, out string? problem)
     {
         amount = 0m;
@@ -25,7 +25,7 @@ public static class Amount
         amount = decimal.Parse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
         if (amount <= 0m)
         {
-            problem = "expected a positive amount, not zero";
+            problem = "expected a positive amount";
             return false;
         }
 
@@ -43,7 +43,7 @@ public static class Amount
         const string Shape = "expected a positive decimal such as 12.34 (digits, optionally '.' and 1 to 4 digits)";
         if (text.Length == 0)
         {
-            return "expected an amount, not an empty field";
+            return "expected an amount";
         }
 
         var point = text.IndexOf('.', StringComparison.Ordinal);
@@ -56,7 +56,7 @@ public static class Amount
 
         if (text[0] == '-')
         {
-            return "expected a positive amount, not a negative one";
+            return "expected a positive amount";
         }
 
         if (text.Contains(',', StringComparison.Ordinal))
@@ -71,7 +71,7 @@ public static class Amount
 
         if (fractionPart.Length > MaxFractionDigits)
         {
-            return $"expected at most {MaxFractionDigits} fractional digits, not {fractionPart.Length}";
+            return $"expected at most {MaxFractionDigits} fractional digits";
         }
 
         if (integerPart.TrimStart('0').Length > MaxIntegerDigits)

@@ -13,10 +13,10 @@ public sealed class AmountTests
         Assert.That(Amount.ToCanonicalString(amount), Is.EqualTo(canonical));
     }
 
-    [TestCase("", "empty")]
+    [TestCase("", "expected an amount")]
     [TestCase("0", "positive")]
     [TestCase("0.0000", "positive")]
-    [TestCase("-5", "negative")]
+    [TestCase("-5", "expected a positive amount")]
     [TestCase("+5", "expected a positive decimal")]
     [TestCase("1e5", "exponents")]
     [TestCase("1.5E-3", "exponents")]
