@@ -53,6 +53,8 @@ public sealed class PostgreSqlProvider : Provider
 
     public override string? ContainerImage => Image;
 
+    public override string? LocalEngineHint => "run scripts/engines.sh and export what it prints";
+
     public override string Quote(string identifier) => SqlIdentifier.Quote(identifier, '"', '"');
 
     public override DbConnection CreateConnection(string connectionString) => new NpgsqlConnection(connectionString);

@@ -41,13 +41,15 @@ public sealed class SqliteProvider : Provider
               AND p.currency = excluded.currency AND p.status <> excluded.status
         """;
 
+    // SQLite has no TRUNCATE: DELETE without WHERE takes the "truncate optimization" and rolls back like any
+    // other DML (sqlite.org/lang_delete.html §4), so Truncate is null and the scenarios say "unsupported".
     private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
 
     public override string Name => "sqlite";
 
     public override string DisplayName => "Sqlite";
 
-    public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, UpsertSql);
+    public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, UpsertSql, truncate: null);
 
     public override ExpectationProfile Expectations { get; } = new();
 

@@ -1,6 +1,7 @@
 using ReliabilityHarness.PostgreSql;
 using ReliabilityHarness.Providers;
 using ReliabilityHarness.Sqlite;
+using ReliabilityHarness.SqlServer;
 
 namespace ReliabilityHarness.Cli;
 
@@ -11,6 +12,7 @@ public static class ProviderCatalog
     [
         new SqliteProvider(),
         new PostgreSqlProvider(),
+        new SqlServerProvider(),
     ];
 
     public static Provider? Find(string name) =>

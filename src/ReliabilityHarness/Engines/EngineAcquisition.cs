@@ -50,10 +50,10 @@ public static class EngineAcquisition
             dockerProblem = $"starting {provider.ContainerImage} failed: {FirstLine(e.Message)}";
         }
 
-        return new(null,
-            $"{provider.DisplayName} unavailable: {variable} is not set and {dockerProblem}. " +
-            $"Set {variable} to a connection string, start Docker so Testcontainers can run {provider.ContainerImage}, " +
-            "or run scripts/engines.sh and export what it prints.");
+        var ways = provider.LocalEngineHint is { } local
+            ? $"Set {variable} to a connection string, start Docker so Testcontainers can run {provider.ContainerImage}, or {local}."
+            : $"Set {variable} to a connection string, or start Docker so Testcontainers can run {provider.ContainerImage}.";
+        return new(null, $"{provider.DisplayName} unavailable: {variable} is not set and {dockerProblem}. {ways}");
     }
 
     /// <summary>Null when a connection opens and answers; else the reason, without secrets.</summary>

@@ -44,7 +44,7 @@ public static class PaymentsTable
         return rows;
     }
 
-    internal static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params string[] parameters)
+    internal static DbCommand Command(Provider provider, DbConnection connection, DbTransaction? transaction, string sql, params string[] parameters)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -53,14 +53,15 @@ public static class PaymentsTable
         {
             var parameter = command.CreateParameter();
             parameter.ParameterName = name;
+            provider.PrepareParameter(parameter);
             command.Parameters.Add(parameter);
         }
 
         return command;
     }
 
-    internal static DbCommand WriteCommand(DbConnection connection, DbTransaction? transaction, string sql) =>
-        Command(connection, transaction, sql, PaymentsSql.PaymentId, PaymentsSql.UserId, PaymentsSql.Amount, PaymentsSql.Currency, PaymentsSql.Status, PaymentsSql.ProcessedAt);
+    internal static DbCommand WriteCommand(Provider provider, DbConnection connection, DbTransaction? transaction, string sql) =>
+        Command(provider, connection, transaction, sql, PaymentsSql.PaymentId, PaymentsSql.UserId, PaymentsSql.Amount, PaymentsSql.Currency, PaymentsSql.Status, PaymentsSql.ProcessedAt);
 
     internal static void Bind(Provider provider, DbCommand command, Payment payment, DateTimeOffset processedAt)
     {

@@ -49,8 +49,8 @@ internal sealed class RobustIngest : IIngestStrategy
 
     private static async Task WriteAsync(Provider provider, DbConnection connection, DbTransaction transaction, IAsyncEnumerable<PaymentRecord> payments, IngestOptions options, Counts counts, CancellationToken cancellationToken)
     {
-        await using var select = PaymentsTable.Command(connection, transaction, provider.Sql.SelectById, PaymentsSql.PaymentId);
-        await using var upsert = PaymentsTable.WriteCommand(connection, transaction, provider.Sql.Upsert);
+        await using var select = PaymentsTable.Command(provider, connection, transaction, provider.Sql.SelectById, PaymentsSql.PaymentId);
+        await using var upsert = PaymentsTable.WriteCommand(provider, connection, transaction, provider.Sql.Upsert);
         var now = options.Now();
         var firstLineOf = new Dictionary<string, long>(StringComparer.Ordinal);
 

@@ -22,7 +22,7 @@ internal sealed class UnreliableIngest : IIngestStrategy
         {
             await using var connection = await provider.OpenAsync(connectionString, cancellationToken);
             await PaymentsTable.EnsureAsync(provider, connection, cancellationToken);
-            await using var insert = PaymentsTable.WriteCommand(connection, null, provider.Sql.Insert);
+            await using var insert = PaymentsTable.WriteCommand(provider, connection, null, provider.Sql.Insert);
             var now = options.Now();
             await foreach (var record in payments.WithCancellation(cancellationToken))
             {

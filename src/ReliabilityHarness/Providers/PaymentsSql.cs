@@ -14,7 +14,8 @@ namespace ReliabilityHarness.Providers;
 /// </param>
 /// <param name="SelectById">The stored user_id, amount, currency, status of @payment_id.</param>
 /// <param name="SelectAll">Every column of every row: payment_id, user_id, amount, currency, status, processed_at.</param>
-public sealed record PaymentsSql(string CreateTable, string DropTable, string Insert, string Upsert, string SelectById, string SelectAll)
+/// <param name="Truncate">The engine's TRUNCATE of the table, or null where the dialect has none (SQLite).</param>
+public sealed record PaymentsSql(string CreateTable, string DropTable, string Insert, string Upsert, string SelectById, string SelectAll, string? Truncate)
 {
     public const string TableName = "payments";
     public const string PaymentId = "@payment_id";
@@ -33,13 +34,30 @@ public sealed record PaymentsSql(string CreateTable, string DropTable, string In
     /// dialect that needs its own passes it.
     /// </summary>
     public static PaymentsSql For(string quotedTable, string createTable, string upsert,
+        string? truncate = "TRUNCATE TABLE {table}",
         string dropTable = "DROP TABLE IF EXISTS {table}",
         string insert = StandardInsert,
         string selectById = "SELECT user_id, amount, currency, status FROM {table} WHERE payment_id = @payment_id",
         string selectAll = "SELECT payment_id, user_id, amount, currency, status, processed_at FROM {table}")
     {
         string Fill(string sql) => sql.Replace(Table, quotedTable, StringComparison.Ordinal);
-        return new PaymentsSql(Fill(createTable), Fill(dropTable), Fill(insert), Fill(upsert), Fill(selectById), Fill(selectAll));
+        return new PaymentsSql(Fill(createTable), Fill(dropTable), Fill(insert), Fill(upsert), Fill(selectById), Fill(selectAll),
+            truncate is null ? null : Fill(truncate));
+    }
+
+    /// <summary>Every statement with a name, for checks that must see all of them.</summary>
+    public IEnumerable<KeyValuePair<string, string>> Named()
+    {
+        yield return new(nameof(CreateTable), CreateTable);
+        yield return new(nameof(DropTable), DropTable);
+        yield return new(nameof(Insert), Insert);
+        yield return new(nameof(Upsert), Upsert);
+        yield return new(nameof(SelectById), SelectById);
+        yield return new(nameof(SelectAll), SelectAll);
+        if (Truncate is not null)
+        {
+            yield return new(nameof(Truncate), Truncate);
+        }
     }
 
     private const string StandardInsert = """

@@ -28,6 +28,24 @@ public abstract class Provider
 
     public abstract DbConnection CreateConnection(string connectionString);
 
+    /// <summary>
+    /// Named variants of the upsert that are known to be unsafe (negative controls), such as SQL Server's MERGE
+    /// without a lock hint. Empty where the dialect's upsert has no such twin.
+    /// </summary>
+    public virtual IReadOnlyDictionary<string, string> UnreliableUpserts { get; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Every statement this provider can send, by name: the payments statements, the unreliable variants, and
+    /// the provider's own (session setup, isolated databases). Checks that need no engine read them all here.
+    /// </summary>
+    public virtual IEnumerable<KeyValuePair<string, string>> Statements() =>
+        Sql.Named().Concat(UnreliableUpserts.Select(v => new KeyValuePair<string, string>($"unreliable:{v.Key}", v.Value)));
+
+    /// <summary>Gives a parameter of the payments statements its engine type where inference is not enough (e.g. datetime2).</summary>
+    public virtual void PrepareParameter(DbParameter parameter)
+    {
+    }
+
     /// <summary>Opens a connection ready for the harness (the provider may set session options).</summary>
     public virtual async Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
     {
@@ -67,6 +85,9 @@ public abstract class Provider
 
     /// <summary>The pinned image Testcontainers starts when no connection string is given; null if none.</summary>
     public abstract string? ContainerImage { get; }
+
+    /// <summary>How to get the engine on this machine without Docker, as the end of a sentence; null where the harness has no way.</summary>
+    public virtual string? LocalEngineHint => null;
 
     /// <summary>Starts a throwaway engine in Docker. Throws DockerUnavailableException when no Docker engine answers.</summary>
     public abstract Task<StartedContainer> StartContainerAsync(CancellationToken cancellationToken);

@@ -39,6 +39,20 @@ public sealed class EngineCatalogTests
     }
 
     [Test]
+    public async Task SqlServer_unavailable_names_HARNESS_SQLSERVER_and_Docker()
+    {
+        var provider = ProviderCatalog.Find("sqlserver")!;
+        var availability = await EngineAcquisition.AcquireAsync(provider, _ => null);
+        if (availability.Server is { } server)
+        {
+            await server.DisposeAsync();
+            Assert.Ignore("Docker is available here, so Testcontainers started SQL Server: the unavailable path cannot be observed");
+        }
+
+        Assert.That(availability.UnavailableReason, Does.Contain("HARNESS_SQLSERVER").And.Contain("Docker").And.Contain(provider.ContainerImage!));
+    }
+
+    [Test]
     public async Task A_variable_that_points_nowhere_is_unavailable_and_never_shows_the_password()
     {
         var provider = ProviderCatalog.Find("postgresql")!;

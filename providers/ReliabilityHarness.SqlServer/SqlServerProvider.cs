@@ -1,0 +1,210 @@
+using System.Data;
+using System.Data.Common;
+using Microsoft.Data.SqlClient;
+using ReliabilityHarness.Engines;
+using ReliabilityHarness.Providers;
+using Testcontainers.MsSql;
+
+namespace ReliabilityHarness.SqlServer;
+
+/// <summary>
+/// SQL Server through Microsoft.Data.SqlClient. Written from the documentation: no SQL Server runs where this
+/// harness is developed, so every statement here is checked by Microsoft's own T-SQL parser (ScriptDom) in the
+/// suite, and the engine tests run wherever HARNESS_SQLSERVER or Docker provides an engine.
+/// An isolated database is a database of its own, dropped afterwards.
+/// </summary>
+public sealed class SqlServerProvider : Provider
+{
+    /// <summary>Pinned so every user's container run sees the same engine.</summary>
+    public const string Image = "mcr.microsoft.com/mssql/server:2022-CU14-ubuntu-22.04";
+
+    // decimal(19,4) is exact. The text columns take a binary collation: the default collations compare without
+    // case, so 'PAY_1' and 'pay_1' would be one idempotency key and 'Refunded' would equal 'refunded' — unlike
+    // every other engine here. SQL Server has no CREATE TABLE IF NOT EXISTS; OBJECT_ID tests for the table.
+    private const string CreateTableSql = """
+        IF OBJECT_ID(N'{table}', N'U') IS NULL
+        CREATE TABLE {table} (
+            payment_id   nvarchar(64)  COLLATE Latin1_General_100_BIN2 NOT NULL PRIMARY KEY CHECK (len(payment_id) >= 1),
+            user_id      nvarchar(64)  COLLATE Latin1_General_100_BIN2 NOT NULL CHECK (len(user_id) >= 1),
+            amount       decimal(19,4) NOT NULL CHECK (amount > 0),
+            currency     char(3)       COLLATE Latin1_General_100_BIN2 NOT NULL,
+            status       nvarchar(32)  COLLATE Latin1_General_100_BIN2 NOT NULL,
+            processed_at datetime2(6)  NOT NULL
+        );
+        """;
+
+    // MERGE alone is not atomic against a concurrent MERGE of the same new key: both can see "not matched" and
+    // both insert, and the loser fails with 2627 (learn.microsoft.com/sql/t-sql/statements/merge-transact-sql,
+    // "Concurrency considerations"; Dan Guzman, "UPSERT race condition with MERGE", 2009). HOLDLOCK (SERIALIZABLE
+    // on the target) keeps the key range locked from the match to the insert, so the second writer waits and then
+    // matches. On hot keys the range locks can deadlock instead (1205), which is transient: the robust strategy
+    // retries the whole transaction (Michael J. Swart, "Mythbusting: concurrent update/insert solutions", 2011).
+    // WHEN MATCHED AND … leaves unchanged rows unwritten and never overwrites another payload (a conflict the
+    // ingest reports); the statement affects one row when it inserts or updates and none otherwise.
+    private const string MergeSql = """
+        MERGE {table} WITH (HOLDLOCK) AS p
+        USING (VALUES (@payment_id, @user_id, @amount, @currency, @status, @processed_at))
+            AS s (payment_id, user_id, amount, currency, status, processed_at)
+        ON p.payment_id = s.payment_id
+        WHEN MATCHED AND p.user_id = s.user_id AND p.amount = s.amount AND p.currency = s.currency AND p.status <> s.status THEN
+            UPDATE SET status = s.status, processed_at = s.processed_at
+        WHEN NOT MATCHED BY TARGET THEN
+            INSERT (payment_id, user_id, amount, currency, status, processed_at)
+            VALUES (s.payment_id, s.user_id, s.amount, s.currency, s.status, s.processed_at);
+        """;
+
+    /// <summary>The classic race, kept as a named negative control: the same MERGE without the lock hint.</summary>
+    public const string PlainMergeVariant = "plain-merge";
+
+    // Without XACT_ABORT ON some run-time errors roll back only the failing statement and leave the transaction
+    // open, so a later COMMIT would keep a half-done run (learn.microsoft.com/sql/t-sql/statements/set-xact-abort-transact-sql).
+    // With it on, any run-time error rolls back the whole transaction.
+    public const string RobustSessionSql = "SET XACT_ABORT ON;";
+
+    private const string VersionSql = "SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) + N' ' + CAST(SERVERPROPERTY('Edition') AS nvarchar(128));";
+
+    private const string DatabaseName = "{database}";
+
+    private const string CreateDatabaseSql = "CREATE DATABASE {database};";
+
+    // SINGLE_USER WITH ROLLBACK IMMEDIATE ends sessions a test left behind, so the drop cannot be blocked by them.
+    private const string DropDatabaseSql = """
+        IF DB_ID(N'{database}') IS NOT NULL
+        BEGIN
+            ALTER DATABASE {database} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;
+            DROP DATABASE {database};
+        END;
+        """;
+
+    // SqlConfigurableRetryFactory's baseline transient errors (learn.microsoft.com/dotnet/api/
+    // microsoft.data.sqlclient.sqlconfigurableretryfactory), plus 3960: a SNAPSHOT transaction whose row was
+    // updated by another transaction since it began (learn.microsoft.com/sql/relational-databases/errors-events).
+    private static readonly HashSet<int> TransientNumbers =
+        [1204, 1205, 1222, 3960, 49918, 49919, 49920, 4060, 4221, 40143, 40613, 40501, 40540, 40197, 10929, 10928, 10060, 10054, 10053, 233, 64, 20];
+
+    // 2627: violation of a PRIMARY KEY or UNIQUE constraint; 2601: duplicate key in a unique index;
+    // 547: a CHECK or FOREIGN KEY constraint.
+    private static readonly HashSet<int> ConstraintNumbers = [2627, 2601, 547];
+
+    private PaymentsSql? sql;
+
+    public override string Name => "sqlserver";
+
+    public override string DisplayName => "SqlServer";
+
+    public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, MergeSql,
+        truncate: "TRUNCATE TABLE {table};",
+        dropTable: "DROP TABLE IF EXISTS {table};");
+
+    public override IReadOnlyDictionary<string, string> UnreliableUpserts => new Dictionary<string, string>
+    {
+        [PlainMergeVariant] = Sql.Upsert.Replace(" WITH (HOLDLOCK)", string.Empty, StringComparison.Ordinal),
+    };
+
+    public override ExpectationProfile Expectations { get; } = new();
+
+    public override string? ContainerImage => Image;
+
+    public override string Quote(string identifier) => SqlIdentifier.Quote(identifier, '[', ']');
+
+    public override DbConnection CreateConnection(string connectionString) => new SqlConnection(connectionString);
+
+    public override IEnumerable<KeyValuePair<string, string>> Statements() => base.Statements().Concat(
+    [
+        new("RobustSession", RobustSessionSql),
+        new("Version", VersionSql),
+        new("CreateDatabase", DatabaseStatement(CreateDatabaseSql, "rh_example")),
+        new("DropDatabase", DatabaseStatement(DropDatabaseSql, "rh_example")),
+    ]);
+
+    public override async Task<DbTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = RobustSessionSql;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+    }
+
+    // Inference would send a DateTime as the old datetime type (1/300 s precision) and a decimal with the
+    // precision of its value; the table's own types avoid both. Strings keep inference: a declared size would
+    // make SqlClient cut a longer value silently instead of letting the engine refuse it.
+    public override void PrepareParameter(DbParameter parameter)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        var sqlParameter = (SqlParameter)parameter;
+        switch (parameter.ParameterName)
+        {
+            case PaymentsSql.Amount:
+                (sqlParameter.SqlDbType, sqlParameter.Precision, sqlParameter.Scale) = (SqlDbType.Decimal, 19, 4);
+                break;
+            case PaymentsSql.ProcessedAt:
+                (sqlParameter.SqlDbType, sqlParameter.Scale) = (SqlDbType.DateTime2, 6);
+                break;
+        }
+    }
+
+    public override object AmountParameter(decimal amount) => amount;
+
+    public override decimal ReadAmount(DbDataReader reader, int ordinal) => reader.GetDecimal(ordinal);
+
+    public override object TimestampParameter(DateTimeOffset at) => at.UtcDateTime;
+
+    public override DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) =>
+        new(DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc));
+
+    public override ErrorClass Classify(Exception exception) => exception switch
+    {
+        SqlException e when TransientNumbers.Contains(e.Number) => ErrorClass.Transient,
+        SqlException e when ConstraintNumbers.Contains(e.Number) => ErrorClass.ConstraintViolation,
+        _ => ErrorClass.Other,
+    };
+
+    public override string? ErrorCode(Exception exception) => exception is SqlException e ? $"SQL Server error {e.Number}" : null;
+
+    public override async Task<StartedContainer> StartContainerAsync(CancellationToken cancellationToken)
+    {
+        var container = new MsSqlBuilder(Image).Build();
+        await container.StartAsync(cancellationToken);
+        return new StartedContainer(container.GetConnectionString(), container);
+    }
+
+    public override async Task<IsolatedDatabase> CreateIsolatedDatabaseAsync(string serverConnectionString, CancellationToken cancellationToken)
+    {
+        var name = "rh_" + Guid.NewGuid().ToString("N")[..16];
+        await ExecuteAsync(serverConnectionString, DatabaseStatement(CreateDatabaseSql, name), cancellationToken);
+        var builder = new SqlConnectionStringBuilder(serverConnectionString) { InitialCatalog = name };
+        var connectionString = builder.ConnectionString;
+        return new IsolatedDatabase(connectionString, $"database {name} on {builder.DataSource}", async () =>
+        {
+            await using (var connection = new SqlConnection(connectionString))
+            {
+                SqlConnection.ClearPool(connection);
+            }
+
+            await ExecuteAsync(serverConnectionString, DatabaseStatement(DropDatabaseSql, name), CancellationToken.None);
+        });
+    }
+
+    public override async Task<string> VersionAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = VersionSql;
+        return $"SQL Server {await command.ExecuteScalarAsync(cancellationToken)}";
+    }
+
+    // The name appears both as an identifier and inside DB_ID(N'…'); it is harness-made (rh_ and hex digits),
+    // and the identifier goes through Quote like every other.
+    private string DatabaseStatement(string template, string name) =>
+        template.Replace($"N'{DatabaseName}'", $"N'{name}'", StringComparison.Ordinal).Replace(DatabaseName, Quote(name), StringComparison.Ordinal);
+
+    private static async Task ExecuteAsync(string connectionString, string statement, CancellationToken cancellationToken)
+    {
+        await using var connection = new SqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new SqlCommand(statement, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
