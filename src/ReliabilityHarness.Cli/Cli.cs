@@ -27,7 +27,8 @@ public static class Cli
           setup   [--provider P] [--connection CS]     create or reset the payments table
           ingest  [--provider P] [--connection CS] --input FILE.csv [--strategy robust|unreliable] [--crash-after N]
 
-        providers: sqlite (default, Data Source=payments.db), postgresql (HARNESS_POSTGRESQL, else Docker)
+        providers: sqlite (default, Data Source=payments.db), postgresql (HARNESS_POSTGRESQL, else Docker),
+                   sqlserver (HARNESS_SQLSERVER, else Docker)
         exit codes: 0 success; 1 the run failed (robust: rolled back); 2 bad input or usage, nothing written;
                     3 engine unavailable or unreachable, nothing written
         """;
