@@ -59,6 +59,10 @@ public sealed class PostgreSqlProvider : Provider
 
     public override DbConnection CreateConnection(string connectionString) => new NpgsqlConnection(connectionString);
 
+    // Options passes server settings at connection start; lock_timeout makes a lock wait fail with 55P03.
+    public override string? WithShortLockWait(string connectionString) =>
+        new NpgsqlConnectionStringBuilder(connectionString) { Options = "-c lock_timeout=500" }.ConnectionString;
+
     public override object AmountParameter(decimal amount) => amount;
 
     public override decimal ReadAmount(DbDataReader reader, int ordinal) => reader.GetDecimal(ordinal);
@@ -68,14 +72,20 @@ public sealed class PostgreSqlProvider : Provider
 
     public override DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);
 
-    // SQLSTATE classes (postgresql.org/docs/current/errcodes-appendix.html): 40001 serialization_failure and
-    // 40P01 deadlock_detected succeed when the whole transaction is retried; class 23 is integrity violations.
-    public override ErrorClass Classify(Exception exception) => exception switch
-    {
-        PostgresException { SqlState: "40001" or "40P01" } => ErrorClass.Transient,
-        PostgresException e when e.SqlState.StartsWith("23", StringComparison.Ordinal) => ErrorClass.ConstraintViolation,
-        _ => ErrorClass.Other,
-    };
+    // SQLSTATE (postgresql.org/docs/current/errcodes-appendix.html): 40001 serialization_failure and 40P01
+    // deadlock_detected succeed when the whole transaction is retried, as does 55P03 lock_not_available (a
+    // lock_timeout); 23505 is unique_violation and the rest of class 23 other integrity violations.
+    public override DbErrorKind Recognize(Exception exception) => exception is PostgresException e
+        ? e.SqlState switch
+        {
+            "40001" => DbErrorKind.SerializationFailure,
+            "40P01" => DbErrorKind.Deadlock,
+            "55P03" => DbErrorKind.LockTimeout,
+            "23505" => DbErrorKind.UniqueViolation,
+            _ when e.SqlState.StartsWith("23", StringComparison.Ordinal) => DbErrorKind.OtherConstraint,
+            _ => DbErrorKind.Unrecognised,
+        }
+        : DbErrorKind.Unrecognised;
 
     public override string? ErrorCode(Exception exception) => exception is PostgresException e ? $"SQLSTATE {e.SqlState}" : null;
 

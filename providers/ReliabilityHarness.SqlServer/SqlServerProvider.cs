@@ -77,14 +77,10 @@ public sealed class SqlServerProvider : Provider
         """;
 
     // SqlConfigurableRetryFactory's baseline transient errors (learn.microsoft.com/dotnet/api/
-    // microsoft.data.sqlclient.sqlconfigurableretryfactory), plus 3960: a SNAPSHOT transaction whose row was
-    // updated by another transaction since it began (learn.microsoft.com/sql/relational-databases/errors-events).
-    private static readonly HashSet<int> TransientNumbers =
-        [1204, 1205, 1222, 3960, 49918, 49919, 49920, 4060, 4221, 40143, 40613, 40501, 40540, 40197, 10929, 10928, 10060, 10054, 10053, 233, 64, 20];
-
-    // 2627: violation of a PRIMARY KEY or UNIQUE constraint; 2601: duplicate key in a unique index;
-    // 547: a CHECK or FOREIGN KEY constraint.
-    private static readonly HashSet<int> ConstraintNumbers = [2627, 2601, 547];
+    // microsoft.data.sqlclient.sqlconfigurableretryfactory) less the three named below: connection resets,
+    // failovers, resource limits.
+    private static readonly HashSet<int> OtherTransientNumbers =
+        [1204, 49918, 49919, 49920, 4060, 4221, 40143, 40613, 40501, 40540, 40197, 10929, 10928, 10060, 10054, 10053, 233, 64, 20];
 
     private PaymentsSql? sql;
 
@@ -146,6 +142,9 @@ public sealed class SqlServerProvider : Provider
         }
     }
 
+    // SET LOCK_TIMEOUT is a session statement; SqlClient has no connection-string keyword for it.
+    public override string? WithShortLockWait(string connectionString) => null;
+
     public override object AmountParameter(decimal amount) => amount;
 
     public override decimal ReadAmount(DbDataReader reader, int ordinal) => reader.GetDecimal(ordinal);
@@ -155,12 +154,22 @@ public sealed class SqlServerProvider : Provider
     public override DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) =>
         new(DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc));
 
-    public override ErrorClass Classify(Exception exception) => exception switch
-    {
-        SqlException e when TransientNumbers.Contains(e.Number) => ErrorClass.Transient,
-        SqlException e when ConstraintNumbers.Contains(e.Number) => ErrorClass.ConstraintViolation,
-        _ => ErrorClass.Other,
-    };
+    // 1205: chosen as deadlock victim; 3960: a SNAPSHOT transaction's row was changed by another transaction
+    // since it began; 1222: lock request time-out (SET LOCK_TIMEOUT); 2627: PRIMARY KEY or UNIQUE constraint;
+    // 2601: duplicate key in a unique index; 547: CHECK or FOREIGN KEY constraint
+    // (learn.microsoft.com/sql/relational-databases/errors-events/database-engine-events-and-errors).
+    public override DbErrorKind Recognize(Exception exception) => exception is SqlException e
+        ? e.Number switch
+        {
+            1205 => DbErrorKind.Deadlock,
+            3960 => DbErrorKind.SerializationFailure,
+            1222 => DbErrorKind.LockTimeout,
+            2627 or 2601 => DbErrorKind.UniqueViolation,
+            547 => DbErrorKind.OtherConstraint,
+            _ when OtherTransientNumbers.Contains(e.Number) => DbErrorKind.OtherTransient,
+            _ => DbErrorKind.Unrecognised,
+        }
+        : DbErrorKind.Unrecognised;
 
     public override string? ErrorCode(Exception exception) => exception is SqlException e ? $"SQL Server error {e.Number}" : null;
 

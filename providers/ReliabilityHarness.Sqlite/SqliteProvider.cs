@@ -23,7 +23,7 @@ public sealed class SqliteProvider : Provider
         CREATE TABLE IF NOT EXISTS {table} (
             payment_id   TEXT NOT NULL PRIMARY KEY CHECK (length(payment_id) BETWEEN 1 AND 64),
             user_id      TEXT NOT NULL CHECK (length(user_id) BETWEEN 1 AND 64),
-            amount       TEXT NOT NULL CHECK (amount GLOB '[0-9]*' AND amount NOT GLOB '*[^0-9.]*'),
+            amount       TEXT NOT NULL CHECK (amount GLOB '[0-9]*' AND amount NOT GLOB '*[^0-9.]*' AND amount <> '0'),
             currency     TEXT NOT NULL CHECK (length(currency) = 3),
             status       TEXT NOT NULL,
             processed_at TEXT NOT NULL
@@ -67,6 +67,10 @@ public sealed class SqliteProvider : Provider
     public override Task<DbTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken) =>
         Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
 
+    // Microsoft.Data.Sqlite retries a BUSY statement until the command timeout (Default Timeout, 30 s).
+    public override string? WithShortLockWait(string connectionString) =>
+        new SqliteConnectionStringBuilder(connectionString) { DefaultTimeout = 1 }.ToString();
+
     public override object AmountParameter(decimal amount) => Amount.ToCanonicalString(amount);
 
     public override decimal ReadAmount(DbDataReader reader, int ordinal) =>
@@ -77,16 +81,18 @@ public sealed class SqliteProvider : Provider
     public override DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) =>
         DateTimeOffset.ParseExact(reader.GetString(ordinal), TimestampFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 
-    // Primary result codes (sqlite.org/rescode.html): 5 BUSY and 6 LOCKED can succeed on retry (extended codes
-    // such as 517 BUSY_SNAPSHOT share the primary code in their low byte); 19 CONSTRAINT cannot.
-    public override ErrorClass Classify(Exception exception) => exception is SqliteException e
-        ? (e.SqliteErrorCode & 0xFF) switch
+    // Result codes (sqlite.org/rescode.html): 5 BUSY and 6 LOCKED can succeed on retry (extended codes such as
+    // 517 BUSY_SNAPSHOT keep the primary code in their low byte); 19 CONSTRAINT cannot, and its extended codes
+    // 1555 (PRIMARYKEY) and 2067 (UNIQUE) are the duplicate keys.
+    public override DbErrorKind Recognize(Exception exception) => exception is SqliteException e
+        ? (e.SqliteErrorCode & 0xFF, e.SqliteExtendedErrorCode) switch
         {
-            5 or 6 => ErrorClass.Transient,
-            19 => ErrorClass.ConstraintViolation,
-            _ => ErrorClass.Other,
+            (5 or 6, _) => DbErrorKind.Busy,
+            (19, 1555 or 2067) => DbErrorKind.UniqueViolation,
+            (19, _) => DbErrorKind.OtherConstraint,
+            _ => DbErrorKind.Unrecognised,
         }
-        : ErrorClass.Other;
+        : DbErrorKind.Unrecognised;
 
     public override string? ErrorCode(Exception exception) => exception is SqliteException e
         ? $"SQLITE {e.SqliteExtendedErrorCode}"

@@ -25,7 +25,8 @@ public static class Cli
 
           demo    [--provider P] [--connection CS]     the seed walkthrough, step by step, with what each step shows
           setup   [--provider P] [--connection CS]     create or reset the payments table
-          ingest  [--provider P] [--connection CS] --input FILE.csv [--strategy robust|unreliable] [--crash-after N]
+          ingest  [--provider P] [--connection CS] --input FILE.csv [--strategy robust|unreliable|check-then-insert]
+                  [--crash-after N]
 
         providers: sqlite (default, Data Source=payments.db), postgresql (HARNESS_POSTGRESQL, else Docker),
                    sqlserver (HARNESS_SQLSERVER, else Docker)

@@ -12,7 +12,7 @@ internal static class IngestCommand
         var input = arguments.Required("input");
         var strategyName = arguments.Get("strategy") ?? IngestStrategies.Robust.Name;
         var strategy = IngestStrategies.Find(strategyName)
-            ?? throw new UsageException($"unknown strategy '{strategyName}'; expected robust or unreliable");
+            ?? throw new UsageException($"unknown strategy '{strategyName}'; expected {string.Join(", ", IngestStrategies.All.Select(s => s.Name))}");
         long? crashAfter = arguments.Get("crash-after") is { } text
             ? long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new UsageException($"--crash-after expects a whole number of rows (0 or more), got '{text}'")
             : null;
@@ -26,7 +26,8 @@ internal static class IngestCommand
 
         if (result.Failure is not { } failure)
         {
-            await output.WriteLineAsync($"ingested {input} ({rows} rows) into {target.Provider.Name} at {target.Description} with the {strategy.Name} strategy: {result.Counts}");
+            var retried = result.Attempts > 1 ? $" ({result.Attempts} attempts: transient failures were retried)" : string.Empty;
+            await output.WriteLineAsync($"ingested {input} ({rows} rows) into {target.Provider.Name} at {target.Description} with the {strategy.Name} strategy: {result.Counts}{retried}");
             return ExitCodes.Success;
         }
 

@@ -11,12 +11,9 @@ internal static class Failures
         {
             SimulatedCrashException => FailureKind.SimulatedCrash,
             IdempotencyConflictException => FailureKind.IdempotencyConflict,
-            _ => provider.Classify(exception) switch
-            {
-                ErrorClass.ConstraintViolation => FailureKind.ConstraintViolation,
-                ErrorClass.Transient => FailureKind.Transient,
-                _ => FailureKind.Database,
-            },
+            _ when provider.Recognize(exception).IsConstraint() => FailureKind.ConstraintViolation,
+            _ when provider.Recognize(exception).IsTransient() => FailureKind.Transient,
+            _ => FailureKind.Database,
         };
         var message = ConnectionStrings.Scrub(exception.Message.Split('\n', 2)[0].Trim(), connectionString);
         return new IngestFailure(kind, message, provider.ErrorCode(exception), rolledBack);

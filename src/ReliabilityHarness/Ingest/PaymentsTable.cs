@@ -20,9 +20,27 @@ public static class PaymentsTable
         await ExecuteAsync(connection, provider.Sql.CreateTable, cancellationToken);
     }
 
-    /// <summary>Creates the table when it does not exist yet, so a first ingest needs no separate setup.</summary>
-    public static Task EnsureAsync(Provider provider, DbConnection connection, CancellationToken cancellationToken = default) =>
-        ExecuteAsync(connection, provider.Sql.CreateTable, cancellationToken);
+    /// <summary>
+    /// Creates the table when it does not exist yet, so a first ingest needs no separate setup. Several ingests
+    /// starting at once may race to create it (PostgreSQL then fails one with a duplicate catalog entry); once the
+    /// winner has committed, the same IF NOT EXISTS succeeds, so a failed attempt is tried again, a few times.
+    /// </summary>
+    public static async Task EnsureAsync(Provider provider, DbConnection connection, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await ExecuteAsync(connection, provider.Sql.CreateTable, cancellationToken);
+                return;
+            }
+            catch (DbException) when (attempt < 3)
+            {
+                await Task.Delay(IngestOptions.Backoff(attempt), cancellationToken);
+            }
+        }
+    }
 
     /// <summary>Every row, ordered by payment_id (ordinal, the same on every engine).</summary>
     public static async Task<IReadOnlyList<StoredPayment>> ReadAllAsync(Provider provider, string connectionString, CancellationToken cancellationToken = default)

@@ -6,7 +6,11 @@ namespace ReliabilityHarness.Ingest;
 
 /// <summary>
 /// The robust strategy: one transaction, the dialect's upsert, rollback on any failure. A crash leaves the table
-/// as it was; a rerun writes nothing; the same key with another payload is refused, never overwritten.
+/// as it was; a rerun writes nothing; the same key with another payload is refused, never overwritten. A
+/// transient failure (deadlock, serialization failure, busy, lock timeout) reruns the whole transaction after a
+/// jittered pause, up to <see cref="IngestOptions.MaxAttempts"/> times; never half of it, and never a constraint
+/// violation. Rerunning is safe even when a COMMIT's outcome is unknown: the run is idempotent.
+/// <paramref name="payments"/> is enumerated once per attempt.
 /// </summary>
 internal sealed class RobustIngest : IIngestStrategy
 {
@@ -14,9 +18,25 @@ internal sealed class RobustIngest : IIngestStrategy
 
     public async Task<IngestResult> RunAsync(Provider provider, string connectionString, IAsyncEnumerable<PaymentRecord> payments, IngestOptions options, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        for (var attempt = 1; ; attempt++)
+        {
+            var result = await AttemptAsync(provider, connectionString, payments, options, cancellationToken);
+            if (result.Failure is { Kind: FailureKind.Transient } failure && attempt < options.MaxAttempts)
+            {
+                options.OnRetry?.Invoke(attempt, failure);
+                await Task.Delay(IngestOptions.Backoff(attempt), options.Time ?? TimeProvider.System, cancellationToken);
+                continue;
+            }
+
+            return result with { Attempts = attempt };
+        }
+    }
+
+    private async Task<IngestResult> AttemptAsync(Provider provider, string connectionString, IAsyncEnumerable<PaymentRecord> payments, IngestOptions options, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(provider);
         ArgumentNullException.ThrowIfNull(payments);
-        ArgumentNullException.ThrowIfNull(options);
         var counts = new Counts();
         var committing = false;
         try

@@ -4,13 +4,15 @@ using ReliabilityHarness.Providers;
 namespace ReliabilityHarness.Ingest;
 
 /// <summary>
-/// The seed's script, kept as the negative control: autocommit, one plain INSERT per row. A crash after N rows
-/// leaves N rows; a rerun fails on the primary key. The suite shows both, so the robust strategy's guarantees
-/// are seen to matter.
+/// The unreliable strategies, kept as negative controls; both autocommit one row at a time.
+/// <c>unreliable</c> is the seed's script: a plain INSERT per row, so a crash after N rows leaves N rows and a
+/// rerun fails on the primary key. <c>check-then-insert</c> is the usual attempt at idempotency without the
+/// dialect's upsert: SELECT the key, INSERT it if absent. A rerun then passes, but two writers can both see the
+/// key absent and both insert it: the race the suite shows. Neither is ever retried.
 /// </summary>
-internal sealed class UnreliableIngest : IIngestStrategy
+internal sealed class UnreliableIngest(string name, bool checkFirst) : IIngestStrategy
 {
-    public string Name => "unreliable";
+    public string Name { get; } = name;
 
     public async Task<IngestResult> RunAsync(Provider provider, string connectionString, IAsyncEnumerable<PaymentRecord> payments, IngestOptions options, CancellationToken cancellationToken = default)
     {
@@ -18,26 +20,34 @@ internal sealed class UnreliableIngest : IIngestStrategy
         ArgumentNullException.ThrowIfNull(payments);
         ArgumentNullException.ThrowIfNull(options);
         long rows = 0;
+        long inserted = 0;
         try
         {
             await using var connection = await provider.OpenAsync(connectionString, cancellationToken);
             await PaymentsTable.EnsureAsync(provider, connection, cancellationToken);
+            await using var select = PaymentsTable.Command(provider, connection, null, provider.Sql.SelectById, PaymentsSql.PaymentId);
             await using var insert = PaymentsTable.WriteCommand(provider, connection, null, provider.Sql.Insert);
             var now = options.Now();
             await foreach (var record in payments.WithCancellation(cancellationToken))
             {
                 options.CrashIfDue(rows);
+                rows++;
+                if (checkFirst && await PaymentsTable.FindAsync(provider, select, record.Payment.PaymentId, cancellationToken) is not null)
+                {
+                    continue;
+                }
+
                 PaymentsTable.Bind(provider, insert, record.Payment, now);
                 await insert.ExecuteNonQueryAsync(cancellationToken);
-                rows++;
+                inserted++;
             }
 
             options.CrashIfDue(rows);
-            return new IngestResult(Name, new IngestCounts(rows, rows, 0, 0, 0), null);
+            return new IngestResult(Name, new IngestCounts(rows, inserted, 0, rows - inserted, 0), null);
         }
         catch (Exception e) when (e is not (OperationCanceledException or InputException))
         {
-            return new IngestResult(Name, new IngestCounts(rows, rows, 0, 0, 0),
+            return new IngestResult(Name, new IngestCounts(rows, inserted, 0, 0, 0),
                 Failures.Describe(provider, e, connectionString, rolledBack: false));
         }
     }

@@ -41,6 +41,13 @@ public abstract class Provider
     public virtual IEnumerable<KeyValuePair<string, string>> Statements() =>
         Sql.Named().Concat(UnreliableUpserts.Select(v => new KeyValuePair<string, string>($"unreliable:{v.Key}", v.Value)));
 
+    /// <summary>
+    /// <paramref name="connectionString"/> changed so that a lock wait ends within about a second with the
+    /// engine's lock-timeout or busy error, for scenarios that make writers contend; null where the engine
+    /// cannot be told so through its connection string.
+    /// </summary>
+    public abstract string? WithShortLockWait(string connectionString);
+
     /// <summary>Gives a parameter of the payments statements its engine type where inference is not enough (e.g. datetime2).</summary>
     public virtual void PrepareParameter(DbParameter parameter)
     {
@@ -75,7 +82,8 @@ public abstract class Provider
 
     public abstract DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal);
 
-    public abstract ErrorClass Classify(Exception exception);
+    /// <summary>What <paramref name="exception"/> means, from the engine's own error codes.</summary>
+    public abstract DbErrorKind Recognize(Exception exception);
 
     /// <summary>The engine's own code for an error (SQLSTATE, error number), for reports; null if none.</summary>
     public abstract string? ErrorCode(Exception exception);
