@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using DotNet.Testcontainers.Configurations;
@@ -49,7 +50,30 @@ public sealed class PostgreSqlProvider : Provider
 
     public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, UpsertSql);
 
-    public override ExpectationProfile Expectations { get; } = new();
+    private const string Hermitage = "github.com/ept/hermitage/blob/master/postgres.md";
+    private const string IsolationDocs = "postgresql.org/docs/current/transaction-iso.html";
+    private const string InsertDocs = "postgresql.org/docs/current/sql-insert.html";
+
+    // READ COMMITTED takes a new snapshot per statement, so a read-modify-write loses the other writer's update;
+    // REPEATABLE READ and SERIALIZABLE fail the second writer with 40001; only SERIALIZABLE also stops write skew.
+    // ON CONFLICT waits for the first writer and then updates (or, with our WHERE, leaves) its row at READ
+    // COMMITTED, but above it fails with 40001 when the conflicting row is newer than the snapshot.
+    public override ExpectationProfile Expectations { get; } = new(
+        new("isolation", "lost-update@read-committed", "lost-update", Hermitage),
+        new("isolation", "lost-update@repeatable-read", "serialization-failure", Hermitage),
+        new("isolation", "lost-update@serializable", "serialization-failure", Hermitage),
+        new("isolation", "read-skew@read-committed", "read-skew", Hermitage),
+        new("isolation", "read-skew@repeatable-read", "consistent", Hermitage),
+        new("isolation", "read-skew@serializable", "consistent", Hermitage),
+        new("isolation", "write-skew@read-committed", "write-skew", Hermitage),
+        new("isolation", "write-skew@repeatable-read", "write-skew", Hermitage),
+        new("isolation", "write-skew@serializable", "serialization-failure", Hermitage),
+        new("concurrent-writers", "first-insert:check-then-insert@read-committed", "unique-violation", IsolationDocs),
+        new("concurrent-writers", "first-insert:check-then-insert@repeatable-read", "unique-violation", IsolationDocs),
+        new("concurrent-writers", "first-insert:check-then-insert@serializable", "serialization-failure", IsolationDocs + " §13.2.3"),
+        new("concurrent-writers", "first-insert:upsert@read-committed", "both-succeed", InsertDocs + " (ON CONFLICT)"),
+        new("concurrent-writers", "first-insert:upsert@repeatable-read", "serialization-failure", IsolationDocs + " §13.2.2"),
+        new("concurrent-writers", "first-insert:upsert@serializable", "serialization-failure", IsolationDocs + " §13.2.3"));
 
     public override string? ContainerImage => Image;
 
@@ -62,6 +86,15 @@ public sealed class PostgreSqlProvider : Provider
     // Options passes server settings at connection start; lock_timeout makes a lock wait fail with 55P03.
     public override string? WithShortLockWait(string connectionString) =>
         new NpgsqlConnectionStringBuilder(connectionString) { Options = "-c lock_timeout=500" }.ConnectionString;
+
+    // READ UNCOMMITTED behaves as READ COMMITTED in PostgreSQL (postgresql.org/docs/current/transaction-iso.html).
+    public override IReadOnlyList<IsolationLevel> IsolationLevels { get; } =
+        [IsolationLevel.ReadCommitted, IsolationLevel.RepeatableRead, IsolationLevel.Serializable];
+
+    public override string? SessionIdSql => "SELECT pg_backend_pid()";
+
+    // pg_blocking_pids: the sessions holding the locks the session waits for (postgresql.org/docs/current/functions-info.html).
+    public override string? BlockersSql => "SELECT unnest(pg_blocking_pids(@session))";
 
     public override object AmountParameter(decimal amount) => amount;
 

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
@@ -51,7 +52,17 @@ public sealed class SqliteProvider : Provider
 
     public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, UpsertSql, truncate: null);
 
-    public override ExpectationProfile Expectations { get; } = new();
+    private const string Transactions = "sqlite.org/lang_transaction.html";
+
+    // One writer at a time, in the default rollback-journal mode: a second session that tries to write while
+    // another holds the write lock, or to commit while another still reads, gets SQLITE_BUSY once the busy
+    // timeout runs out. Every anomaly is prevented that way; so is the first-insert race, for either strategy.
+    public override ExpectationProfile Expectations { get; } = new(
+        new("isolation", "lost-update@serializable", "busy", Transactions),
+        new("isolation", "read-skew@serializable", "busy", Transactions + " (a writer cannot commit while a reader holds its SHARED lock)"),
+        new("isolation", "write-skew@serializable", "busy", Transactions),
+        new("concurrent-writers", "first-insert:check-then-insert@serializable", "busy", Transactions),
+        new("concurrent-writers", "first-insert:upsert@serializable", "busy", Transactions));
 
     public override bool IsEmbedded => true;
 
@@ -70,6 +81,13 @@ public sealed class SqliteProvider : Provider
     // Microsoft.Data.Sqlite retries a BUSY statement until the command timeout (Default Timeout, 30 s).
     public override string? WithShortLockWait(string connectionString) =>
         new SqliteConnectionStringBuilder(connectionString) { DefaultTimeout = 1 }.ToString();
+
+    // SQLite transactions are always serializable; a deferred BEGIN takes its locks as it reads and writes, which
+    // is how an application that asks for a transaction gets one (sqlite.org/lang_transaction.html).
+    public override IReadOnlyList<IsolationLevel> IsolationLevels { get; } = [IsolationLevel.Serializable];
+
+    public override Task<DbTransaction> BeginIsolatedAsync(DbConnection connection, IsolationLevel level, CancellationToken cancellationToken) =>
+        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(level, deferred: true));
 
     public override object AmountParameter(decimal amount) => Amount.ToCanonicalString(amount);
 

@@ -16,6 +16,7 @@ internal static class Failures
             _ => FailureKind.Database,
         };
         var message = ConnectionStrings.Scrub(exception.Message.Split('\n', 2)[0].Trim(), connectionString);
-        return new IngestFailure(kind, message, provider.ErrorCode(exception), rolledBack);
+        var recognised = provider.Recognize(exception);
+        return new IngestFailure(kind, message, provider.ErrorCode(exception), rolledBack, recognised == DbErrorKind.Unrecognised ? null : recognised);
     }
 }

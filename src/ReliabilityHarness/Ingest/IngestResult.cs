@@ -1,3 +1,5 @@
+using ReliabilityHarness.Providers;
+
 namespace ReliabilityHarness.Ingest;
 
 /// <summary>What one ingest run did. Counts describe committed work only when <see cref="IngestResult.Succeeded"/>.</summary>
@@ -33,8 +35,8 @@ public enum FailureKind
     Database,
 }
 
-/// <summary>A run's failure: what went wrong, the engine's code if any, and what the database was left with.</summary>
-public sealed record IngestFailure(FailureKind Kind, string Message, string? ErrorCode, bool RolledBack);
+/// <summary>A run's failure: what went wrong, the engine's code and its meaning if any, and what the database was left with.</summary>
+public sealed record IngestFailure(FailureKind Kind, string Message, string? ErrorCode, bool RolledBack, DbErrorKind? ErrorKind = null);
 
 /// <summary>The outcome of one ingest run.</summary>
 public sealed record IngestResult(string Strategy, IngestCounts Counts, IngestFailure? Failure, int Attempts = 1)

@@ -26,9 +26,13 @@ public sealed class ExpectationProfile
         new("crash-rollback", "unreliable", "partial", "DESIGN.md: autocommit per row keeps what was written before the crash"),
         new("rerun-idempotency", "robust", "unchanged", "DESIGN.md: identical payload → no write, processed_at kept"),
         new("rerun-idempotency", "unreliable", "constraint-violation", "DESIGN.md: a plain INSERT of an existing key fails on the primary key"),
+        new("concurrent-writers", "stress:robust", "all-succeed", "DESIGN.md: concurrent writers neither duplicate nor lose writes (transient failures retried)"),
+        new("concurrent-writers", "stress:unreliable", "unique-violation", "a plain INSERT of a key another writer inserted fails on the primary key"),
     ];
 
     public IEnumerable<Expectation> All => entries.Values;
+
+    public Expectation? Find(string scenario, string check) => entries.GetValueOrDefault((scenario, check));
 
     public Expectation For(string scenario, string check) =>
         entries.TryGetValue((scenario, check), out var expectation)

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using ReliabilityHarness.Engines;
 
@@ -72,6 +73,23 @@ public abstract class Provider
     /// <summary>Begins the robust strategy's transaction the way this engine needs it to be atomic and race-safe.</summary>
     public virtual async Task<DbTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken) =>
         await connection.BeginTransactionAsync(cancellationToken);
+
+    /// <summary>The isolation levels the engine offers, weakest first; the interleaving scenarios run at each.</summary>
+    public abstract IReadOnlyList<IsolationLevel> IsolationLevels { get; }
+
+    /// <summary>Begins a transaction at <paramref name="level"/> as the engine does it for an application that asks.</summary>
+    public virtual async Task<DbTransaction> BeginIsolatedAsync(DbConnection connection, IsolationLevel level, CancellationToken cancellationToken) =>
+        await connection.BeginTransactionAsync(level, cancellationToken);
+
+    /// <summary>A query returning the engine's id of the current session (e.g. <c>SELECT pg_backend_pid()</c>); null where sessions cannot be watched.</summary>
+    public virtual string? SessionIdSql => null;
+
+    /// <summary>
+    /// A query with parameter <c>@session</c> returning one row per session that blocks it (the lock holders it
+    /// waits for), empty when it waits for none. With it, the interleaving scheduler sees a step block instead of
+    /// guessing from time. Null where the engine cannot tell (SQLite: a blocked writer fails with BUSY instead).
+    /// </summary>
+    public virtual string? BlockersSql => null;
 
     /// <summary>The parameter value that stores <paramref name="amount"/> exactly.</summary>
     public abstract object AmountParameter(decimal amount);

@@ -1,0 +1,80 @@
+using System.Data;
+using ReliabilityHarness.Ingest;
+using ReliabilityHarness.Payments;
+using ReliabilityHarness.Providers;
+
+namespace ReliabilityHarness.Scenarios.Interleavings;
+
+/// <summary>
+/// Two writers insert the same new payment id at once, each in its own transaction, forced into the worst order:
+/// both look before either writes. <c>check-then-insert</c> (SELECT, then INSERT when absent) is the negative
+/// control; <c>upsert</c> is the provider's dialect upsert; a provider's unreliable upsert variants (SQL Server's
+/// MERGE without HOLDLOCK) run too.
+/// </summary>
+public static class FirstInsertRace
+{
+    public const string Id = "concurrent-writers";
+
+    public const string CheckThenInsert = "check-then-insert";
+
+    public const string Upsert = "upsert";
+
+    public static IEnumerable<string> Variants(Provider provider)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        return new[] { CheckThenInsert, Upsert }.Concat(provider.UnreliableUpserts.Keys);
+    }
+
+    public static string Check(string variant, IsolationLevel level) => $"first-insert:{variant}@{Isolation.Spelling(level)}";
+
+    public static async Task<InterleavingObservation> RunAsync(Provider provider, string connectionString, string variant, IsolationLevel level, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        await PaymentsTable.ResetAsync(provider, connectionString, cancellationToken);
+        var payment = new Payment("pay_race", "user_race", 42.5m, "EUR", "captured");
+        var at = new SteppingClock().GetUtcNow();
+
+        ScriptStep Look(int session) => new(session, "select pay_race", async (s, ct) =>
+        {
+            await using var select = PaymentsTable.Command(provider, s.Connection, s.Transaction, provider.Sql.SelectById, PaymentsSql.PaymentId);
+            return [await PaymentsTable.FindAsync(provider, select, payment.PaymentId, ct) is null ? 0L : 1L];
+        });
+
+        ScriptStep Write(int session, string action, string sql) => new(session, action, async (s, ct) =>
+        {
+            await using var command = PaymentsTable.WriteCommand(provider, s.Connection, s.Transaction, sql);
+            PaymentsTable.Bind(provider, command, payment, at);
+            return [await command.ExecuteNonQueryAsync(ct)];
+        });
+
+        IReadOnlyList<ScriptStep> script = variant switch
+        {
+            CheckThenInsert =>
+            [
+                Scheduler.Begin(provider, 1, level), Scheduler.Begin(provider, 2, level),
+                Look(1), Look(2),
+                Write(1, "insert pay_race", provider.Sql.Insert), Write(2, "insert pay_race", provider.Sql.Insert),
+                Scheduler.Commit(1), Scheduler.Commit(2),
+            ],
+            _ =>
+            [
+                Scheduler.Begin(provider, 1, level), Scheduler.Begin(provider, 2, level),
+                Write(1, $"{variant} pay_race", UpsertSql(provider, variant)), Write(2, $"{variant} pay_race", UpsertSql(provider, variant)),
+                Scheduler.Commit(1), Scheduler.Commit(2),
+            ],
+        };
+
+        var trace = await Scheduler.RunAsync(provider, connectionString, 2, script, cancellationToken);
+        var rows = (await PaymentsTable.ReadAllAsync(provider, connectionString, cancellationToken)).Count(r => r.Payment.PaymentId == payment.PaymentId);
+        var bothCommitted = trace.Count(r => r.Action == "commit" && r.Error is null && !r.Skipped) == 2;
+        var outcome = bothCommitted
+            ? rows == 1 ? "both-succeed" : $"duplicate ({rows} rows)"
+            : trace.First(r => r.Error is not null).Error!.Value.Spelling();
+        return new InterleavingObservation(Id, Check(variant, level), outcome, trace);
+    }
+
+    private static string UpsertSql(Provider provider, string variant) =>
+        variant == Upsert ? provider.Sql.Upsert
+        : provider.UnreliableUpserts.TryGetValue(variant, out var sql) ? sql
+        : throw new ArgumentException($"{provider.DisplayName} has no upsert variant '{variant}'", nameof(variant));
+}
