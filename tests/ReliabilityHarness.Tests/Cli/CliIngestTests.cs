@@ -117,6 +117,32 @@ public sealed class CliIngestTests(Provider provider) : EngineFixture(provider)
         }
     }
 
+    [Test]
+    [NonParallelizable] // four processes contend for the engine's locks on purpose
+    public async Task Four_ingest_processes_at_once_on_overlapping_files_all_exit_0_and_leave_each_payment_once()
+    {
+        await using var database = await NewDatabaseAsync();
+        var payments = SamplePayments.Generate(500, seed: 11).ToList();
+        var files = Enumerable.Range(0, 4).Select(w =>
+        {
+            // Writer w takes payments [100w, 100w + 200): each overlaps its neighbours by half, in its own order.
+            var share = payments.Skip(w * 100).Take(200).OrderBy(_ => Guid.NewGuid()).ToList();
+            var lines = share.Select(r => $"{r.Payment.PaymentId},{r.Payment.UserId},{Amount.ToCanonicalString(r.Payment.Amount)},{r.Payment.Currency}");
+            return this.files.Write($"part{w}.csv", "payment_id,user_id,amount,currency\n" + string.Join("\n", lines) + "\n");
+        }).ToList();
+
+        var runs = await Task.WhenAll(files.Select(file =>
+            CliRun.ProcessAsync("ingest", "--input", file, "--provider", Provider.Name, "--connection", database.ConnectionString)));
+        var table = await ReadTableAsync(database);
+        var expected = payments.Take(500).Select(r => r.Payment).ToList();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(runs.Select(r => r.Code), Is.All.Zero, () => string.Join(Environment.NewLine, runs.Select(r => r.Error)));
+            Assert.That(table.Select(r => r.Payment), Is.EquivalentTo(expected), "each payment exactly once, exactly as written");
+        }
+    }
+
     private Task<CliRun> RunAsync(IsolatedDatabase database, params string[] args) =>
         CliRun.InProcessAsync([.. args, "--provider", Provider.Name, "--connection", database.ConnectionString]);
 }
