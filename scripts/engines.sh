@@ -75,6 +75,12 @@ SQL
   wait_for "PostgreSQL (as $HARNESS_USER)" env PGPASSWORD="$HARNESS_PASSWORD" psql -h 127.0.0.1 -p "$port" -U "$HARNESS_USER" -d "$HARNESS_DATABASE" -c 'SELECT 1'
   say "PostgreSQL $version ready on 127.0.0.1:$port"
   echo "export HARNESS_POSTGRESQL='Host=127.0.0.1;Port=$port;Database=$HARNESS_DATABASE;Username=$HARNESS_USER;Password=$HARNESS_PASSWORD'"
+  # The server-crash scenario stops this engine the way a crash does (immediate: no checkpoint, crash recovery
+  # at the next start) and starts it again.
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo "
+  echo "export HARNESS_POSTGRESQL_CRASH='${sudo}pg_ctlcluster $version main stop -m immediate'"
+  echo "export HARNESS_POSTGRESQL_START='${sudo}pg_ctlcluster $version main start'"
 }
 
 engines=("$@")

@@ -96,6 +96,29 @@ public sealed class PostgreSqlProvider : Provider
     // pg_blocking_pids: the sessions holding the locks the session waits for (postgresql.org/docs/current/functions-info.html).
     public override string? BlockersSql => "SELECT unnest(pg_blocking_pids(@session))";
 
+    public override string? TerminateSessionSql => "SELECT pg_terminate_backend(@session)";
+
+    // Without these a committed transaction can vanish in a crash (postgresql.org/docs/current/wal-reliability.html,
+    // runtime-config-wal.html). Testcontainers' module turns fsync off; the container this provider starts does not.
+    public override async Task<IReadOnlyList<string>> NonDurableSettingsAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        foreach (var setting in new[] { "fsync", "synchronous_commit", "full_page_writes" })
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SHOW {setting}";
+            var value = Convert.ToString(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+            if (value is not ("on" or "remote_apply" or "remote_write"))
+            {
+                problems.Add($"{setting} = {value}");
+            }
+        }
+
+        return problems;
+    }
+
+    public override void ClearPools() => NpgsqlConnection.ClearAllPools();
+
     public override object AmountParameter(decimal amount) => amount;
 
     public override decimal ReadAmount(DbDataReader reader, int ordinal) => reader.GetDecimal(ordinal);
@@ -107,20 +130,32 @@ public sealed class PostgreSqlProvider : Provider
 
     // SQLSTATE (postgresql.org/docs/current/errcodes-appendix.html): 40001 serialization_failure and 40P01
     // deadlock_detected succeed when the whole transaction is retried, as does 55P03 lock_not_available (a
-    // lock_timeout); 23505 is unique_violation and the rest of class 23 other integrity violations.
-    public override DbErrorKind Recognize(Exception exception) => exception is PostgresException e
-        ? e.SqlState switch
+    // lock_timeout); so does a new connection after 57P01-57P03 (the session was terminated, the server is shutting
+    // down or starting) or a class 08 connection failure. 23505 is unique_violation, the rest of class 23 other
+    // integrity violations. A connection Npgsql lost on its side says so with IsTransient.
+    public override DbErrorKind Recognize(Exception exception) => exception switch
+    {
+        PostgresException e => e.SqlState switch
         {
             "40001" => DbErrorKind.SerializationFailure,
             "40P01" => DbErrorKind.Deadlock,
             "55P03" => DbErrorKind.LockTimeout,
             "23505" => DbErrorKind.UniqueViolation,
+            "57P01" or "57P02" or "57P03" => DbErrorKind.OtherTransient,
+            _ when e.SqlState.StartsWith("08", StringComparison.Ordinal) => DbErrorKind.OtherTransient,
             _ when e.SqlState.StartsWith("23", StringComparison.Ordinal) => DbErrorKind.OtherConstraint,
             _ => DbErrorKind.Unrecognised,
-        }
-        : DbErrorKind.Unrecognised;
+        },
+        NpgsqlException { IsTransient: true } => DbErrorKind.OtherTransient,
+        _ => DbErrorKind.Unrecognised,
+    };
 
-    public override string? ErrorCode(Exception exception) => exception is PostgresException e ? $"SQLSTATE {e.SqlState}" : null;
+    public override string? ErrorCode(Exception exception) => exception switch
+    {
+        PostgresException e => $"SQLSTATE {e.SqlState}",
+        NpgsqlException => "connection lost",
+        _ => null,
+    };
 
     // Testcontainers' module starts PostgreSQL with fsync=off for speed; a crash test on such an engine proves
     // nothing, so the command is replaced with the durable defaults spelled out.

@@ -67,6 +67,10 @@ public sealed class SqlServerProvider : Provider
 
     private const string BlockersQuery = "SELECT blocking_session_id FROM sys.dm_exec_requests WHERE session_id = @session AND blocking_session_id <> 0;";
 
+    private const string TerminateQuery = "DECLARE @kill nvarchar(40) = N'KILL ' + CAST(CAST(@session AS int) AS nvarchar(11)); EXEC (@kill);";
+
+    private const string DurabilityQuery = "SELECT delayed_durability_desc FROM sys.databases WHERE database_id = DB_ID();";
+
     private const string DatabaseName = "{database}";
 
     private const string CreateDatabaseSql = """
@@ -150,6 +154,8 @@ public sealed class SqlServerProvider : Provider
         new("Version", VersionSql),
         new("SessionId", SessionIdQuery),
         new("Blockers", BlockersQuery),
+        new("TerminateSession", TerminateQuery),
+        new("Durability", DurabilityQuery),
         new("CreateDatabase", DatabaseStatement(CreateDatabaseSql, "rh_example")),
         new("DropDatabase", DatabaseStatement(DropDatabaseSql, "rh_example")),
     ]);
@@ -192,6 +198,21 @@ public sealed class SqlServerProvider : Provider
     // The request of a session that waits on a lock names the session it waits for
     // (learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-exec-requests-transact-sql).
     public override string? BlockersSql => BlockersQuery;
+
+    // KILL takes no variable; the id comes from the engine (@@SPID), never from input.
+    public override string? TerminateSessionSql => TerminateQuery;
+
+    // SQL Server always hardens the log at commit unless DELAYED_DURABILITY is allowed on the database
+    // (learn.microsoft.com/sql/relational-databases/logs/control-transaction-durability).
+    public override async Task<IReadOnlyList<string>> NonDurableSettingsAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = DurabilityQuery;
+        var value = Convert.ToString(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        return value == "DISABLED" ? [] : [$"delayed_durability = {value}"];
+    }
+
+    public override void ClearPools() => SqlConnection.ClearAllPools();
 
     // SET LOCK_TIMEOUT is a session statement; SqlClient has no connection-string keyword for it.
     public override string? WithShortLockWait(string connectionString) => null;

@@ -89,6 +89,26 @@ public sealed class SqliteProvider : Provider
     public override Task<DbTransaction> BeginIsolatedAsync(DbConnection connection, IsolationLevel level, CancellationToken cancellationToken) =>
         Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(level, deferred: true));
 
+    // synchronous below FULL lets a power loss undo commits in WAL mode, or corrupt the file with a rollback
+    // journal (sqlite.org/pragma.html#pragma_synchronous).
+    public override async Task<IReadOnlyList<string>> NonDurableSettingsAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA synchronous";
+        var level = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        return level >= 2 ? [] : [$"synchronous = {level} (FULL is 2)"];
+    }
+
+    public override async Task<string?> IntegrityProblemAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA integrity_check";
+        var result = Convert.ToString(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        return result == "ok" ? null : result;
+    }
+
+    public override void ClearPools() => SqliteConnection.ClearAllPools();
+
     public override object AmountParameter(decimal amount) => Amount.ToCanonicalString(amount);
 
     public override decimal ReadAmount(DbDataReader reader, int ordinal) =>

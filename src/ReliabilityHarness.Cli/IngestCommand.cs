@@ -22,7 +22,7 @@ internal static class IngestCommand
 
         await using var target = await Target.ResolveAsync(arguments, environment, output, cancellationToken);
         var result = await strategy.RunAsync(target.Provider, target.ConnectionString, PaymentCsv.ReadAsync(input, cancellationToken),
-            new IngestOptions(crashAfter), cancellationToken);
+            new IngestOptions(crashAfter, Checkpoint: PausePoint.From(environment, error)), cancellationToken);
 
         if (result.Failure is not { } failure)
         {

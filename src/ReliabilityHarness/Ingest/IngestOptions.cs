@@ -8,7 +8,16 @@ namespace ReliabilityHarness.Ingest;
 /// <param name="Time">The clock for processed_at; tests pass their own.</param>
 /// <param name="MaxAttempts">How many times the robust strategy runs the whole transaction when it fails with a transient error.</param>
 /// <param name="OnRetry">Told of each transient failure that is about to be retried (attempt number, failure).</param>
-public sealed record IngestOptions(long? CrashAfterRows = null, TimeProvider? Time = null, int MaxAttempts = 8, Action<int, IngestFailure>? OnRetry = null)
+/// <param name="Checkpoint">
+/// Awaited at the named points of a run (<see cref="IngestCheckpoint"/>), so a fault can be injected at exactly
+/// that point: a process killed, a connection severed, a server crashed.
+/// </param>
+public sealed record IngestOptions(
+    long? CrashAfterRows = null,
+    TimeProvider? Time = null,
+    int MaxAttempts = 8,
+    Action<int, IngestFailure>? OnRetry = null,
+    Func<IngestCheckpoint, CancellationToken, Task>? Checkpoint = null)
 {
     /// <summary>The longest pause between two attempts.</summary>
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
@@ -41,4 +50,23 @@ public sealed record IngestOptions(long? CrashAfterRows = null, TimeProvider? Ti
             throw new SimulatedCrashException(rowsHandled);
         }
     }
+}
+
+/// <summary>A named point of a run, as <see cref="IngestOptions.Checkpoint"/> is told of it.</summary>
+/// <param name="Point"><see cref="BeforeFirstWrite"/>, <see cref="AfterRow"/> or <see cref="BeforeCommit"/>.</param>
+/// <param name="RowsHandled">Input rows handled so far.</param>
+/// <param name="Attempt">The attempt of the run (the robust strategy retries), from 1.</param>
+/// <param name="SessionId">The engine's id of the run's session, where the provider can tell it (to sever it).</param>
+public sealed record IngestCheckpoint(string Point, long RowsHandled, int Attempt, object? SessionId)
+{
+    /// <summary>Connected, table ensured, transaction begun (robust); nothing written yet.</summary>
+    public const string BeforeFirstWrite = "before-first-write";
+
+    /// <summary>A row was just handled.</summary>
+    public const string AfterRow = "after-row";
+
+    /// <summary>Every row handled; the robust strategy is about to COMMIT.</summary>
+    public const string BeforeCommit = "before-commit";
+
+    public override string ToString() => Point == AfterRow ? $"{Point}:{RowsHandled}" : Point;
 }

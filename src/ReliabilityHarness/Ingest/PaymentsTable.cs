@@ -62,6 +62,19 @@ public static class PaymentsTable
         return rows;
     }
 
+    /// <summary>The engine's id of the session, when a checkpoint may want to sever it and the provider can tell it.</summary>
+    internal static async Task<object?> SessionIdAsync(Provider provider, DbConnection connection, IngestOptions options, CancellationToken cancellationToken)
+    {
+        if (options.Checkpoint is null || provider.SessionIdSql is null)
+        {
+            return null;
+        }
+
+        await using var command = connection.CreateCommand();
+        command.CommandText = provider.SessionIdSql;
+        return await command.ExecuteScalarAsync(cancellationToken);
+    }
+
     internal static DbCommand Command(Provider provider, DbConnection connection, DbTransaction? transaction, string sql, params string[] parameters)
     {
         var command = connection.CreateCommand();

@@ -21,7 +21,7 @@ internal sealed class RobustIngest : IIngestStrategy
         ArgumentNullException.ThrowIfNull(options);
         for (var attempt = 1; ; attempt++)
         {
-            var result = await AttemptAsync(provider, connectionString, payments, options, cancellationToken);
+            var result = await AttemptAsync(provider, connectionString, payments, options, attempt, cancellationToken);
             if (result.Failure is { Kind: FailureKind.Transient } failure && attempt < options.MaxAttempts)
             {
                 options.OnRetry?.Invoke(attempt, failure);
@@ -33,7 +33,7 @@ internal sealed class RobustIngest : IIngestStrategy
         }
     }
 
-    private async Task<IngestResult> AttemptAsync(Provider provider, string connectionString, IAsyncEnumerable<PaymentRecord> payments, IngestOptions options, CancellationToken cancellationToken)
+    private async Task<IngestResult> AttemptAsync(Provider provider, string connectionString, IAsyncEnumerable<PaymentRecord> payments, IngestOptions options, int attempt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(provider);
         ArgumentNullException.ThrowIfNull(payments);
@@ -43,11 +43,14 @@ internal sealed class RobustIngest : IIngestStrategy
         {
             await using var connection = await provider.OpenAsync(connectionString, cancellationToken);
             await PaymentsTable.EnsureAsync(provider, connection, cancellationToken);
+            var run = new RunPoints(options, attempt, await PaymentsTable.SessionIdAsync(provider, connection, options, cancellationToken));
             await using var transaction = await provider.BeginTransactionAsync(connection, cancellationToken);
             try
             {
-                await WriteAsync(provider, connection, transaction, payments, options, counts, cancellationToken);
+                await run.ReachAsync(IngestCheckpoint.BeforeFirstWrite, 0, cancellationToken);
+                await WriteAsync(provider, connection, transaction, payments, run, counts, cancellationToken);
                 options.CrashIfDue(counts.Rows);
+                await run.ReachAsync(IngestCheckpoint.BeforeCommit, counts.Rows, cancellationToken);
                 committing = true;
                 await transaction.CommitAsync(cancellationToken);
                 return new IngestResult(Name, counts.Snapshot(), null);
@@ -67,8 +70,9 @@ internal sealed class RobustIngest : IIngestStrategy
         }
     }
 
-    private static async Task WriteAsync(Provider provider, DbConnection connection, DbTransaction transaction, IAsyncEnumerable<PaymentRecord> payments, IngestOptions options, Counts counts, CancellationToken cancellationToken)
+    private static async Task WriteAsync(Provider provider, DbConnection connection, DbTransaction transaction, IAsyncEnumerable<PaymentRecord> payments, RunPoints run, Counts counts, CancellationToken cancellationToken)
     {
+        var options = run.Options;
         await using var select = PaymentsTable.Command(provider, connection, transaction, provider.Sql.SelectById, PaymentsSql.PaymentId);
         await using var upsert = PaymentsTable.WriteCommand(provider, connection, transaction, provider.Sql.Upsert);
         var now = options.Now();
@@ -77,6 +81,11 @@ internal sealed class RobustIngest : IIngestStrategy
         await foreach (var (incoming, line) in payments.WithCancellation(cancellationToken))
         {
             options.CrashIfDue(counts.Rows);
+            if (counts.Rows > 0)
+            {
+                await run.ReachAsync(IngestCheckpoint.AfterRow, counts.Rows, cancellationToken);
+            }
+
             counts.Rows++;
             var stored = await PaymentsTable.FindAsync(provider, select, incoming.PaymentId, cancellationToken);
 

@@ -25,12 +25,19 @@ internal sealed class UnreliableIngest(string name, bool checkFirst) : IIngestSt
         {
             await using var connection = await provider.OpenAsync(connectionString, cancellationToken);
             await PaymentsTable.EnsureAsync(provider, connection, cancellationToken);
+            var run = new RunPoints(options, 1, await PaymentsTable.SessionIdAsync(provider, connection, options, cancellationToken));
+            await run.ReachAsync(IngestCheckpoint.BeforeFirstWrite, 0, cancellationToken);
             await using var select = PaymentsTable.Command(provider, connection, null, provider.Sql.SelectById, PaymentsSql.PaymentId);
             await using var insert = PaymentsTable.WriteCommand(provider, connection, null, provider.Sql.Insert);
             var now = options.Now();
             await foreach (var record in payments.WithCancellation(cancellationToken))
             {
                 options.CrashIfDue(rows);
+                if (rows > 0)
+                {
+                    await run.ReachAsync(IngestCheckpoint.AfterRow, rows, cancellationToken);
+                }
+
                 rows++;
                 if (checkFirst && await PaymentsTable.FindAsync(provider, select, record.Payment.PaymentId, cancellationToken) is not null)
                 {
@@ -43,6 +50,7 @@ internal sealed class UnreliableIngest(string name, bool checkFirst) : IIngestSt
             }
 
             options.CrashIfDue(rows);
+            await run.ReachAsync(IngestCheckpoint.BeforeCommit, rows, cancellationToken);
             return new IngestResult(Name, new IngestCounts(rows, inserted, 0, rows - inserted, 0), null);
         }
         catch (Exception e) when (e is not (OperationCanceledException or InputException))

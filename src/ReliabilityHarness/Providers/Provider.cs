@@ -91,6 +91,21 @@ public abstract class Provider
     /// </summary>
     public virtual string? BlockersSql => null;
 
+    /// <summary>
+    /// A statement with parameter <c>@session</c> that ends that session from another connection, as an operator
+    /// would (<c>pg_terminate_backend</c>, <c>KILL</c>); null where there is no server session to sever (SQLite).
+    /// </summary>
+    public virtual string? TerminateSessionSql => null;
+
+    /// <summary>The engine's settings that make a commit not durable (fsync off, …), each as "setting = value"; empty when all are durable.</summary>
+    public abstract Task<IReadOnlyList<string>> NonDurableSettingsAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>What the engine's own consistency check finds wrong with the database; null when it finds nothing or has no such check.</summary>
+    public virtual Task<string?> IntegrityProblemAsync(DbConnection connection, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+
+    /// <summary>Forgets every pooled connection (after a server restart, pooled ones are dead).</summary>
+    public abstract void ClearPools();
+
     /// <summary>The parameter value that stores <paramref name="amount"/> exactly.</summary>
     public abstract object AmountParameter(decimal amount);
 

@@ -26,6 +26,12 @@ internal static class TestEngines
 
     public static bool IsRequired(Provider provider) => Required.Contains(provider.Name);
 
+    /// <summary>Whether HARNESS_REQUIRE names a capability of the engine, such as <c>postgresql:server-crash</c>.</summary>
+    public static bool IsRequired(Provider provider, string capability) => Required.Contains($"{provider.Name}:{capability}");
+
+    /// <summary>Capabilities HARNESS_REQUIRE may name after an engine.</summary>
+    public static IReadOnlyList<string> Capabilities { get; } = ["server-crash"];
+
     public static async Task StopAllAsync()
     {
         foreach (var engine in Engines.Values.Where(e => e.IsValueCreated))
@@ -40,7 +46,8 @@ internal static class TestEngines
     }
 
     /// <summary>Names in HARNESS_REQUIRE that no provider has: a typo there must not silently require nothing.</summary>
-    public static IEnumerable<string> UnknownRequired => Required.Where(name => ProviderCatalog.Find(name) is null);
+    public static IEnumerable<string> UnknownRequired => Required.Where(entry =>
+        entry.Split(':', 2) is var parts && (ProviderCatalog.Find(parts[0]) is null || (parts.Length == 2 && !Capabilities.Contains(parts[1]))));
 }
 
 /// <summary>Stops the engines (removes Testcontainers containers) once every test has run.</summary>
