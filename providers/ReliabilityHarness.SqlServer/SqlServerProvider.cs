@@ -100,7 +100,7 @@ public sealed class SqlServerProvider : Provider
     public override string DisplayName => "SqlServer";
 
     public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, MergeSql,
-        truncate: "TRUNCATE TABLE {table};",
+        truncate: Truncate(Quote(PaymentsSql.TableName)),
         dropTable: "DROP TABLE IF EXISTS {table};");
 
     public override IReadOnlyDictionary<string, string> UnreliableUpserts => new Dictionary<string, string>
@@ -140,7 +140,14 @@ public sealed class SqlServerProvider : Provider
         new("concurrent-writers", "first-insert:plain-merge@read-committed", "both-succeed", Reasoned),
         new("concurrent-writers", "first-insert:plain-merge@repeatable-read", "both-succeed", Reasoned),
         new("concurrent-writers", "first-insert:plain-merge@snapshot", "unique-violation", Reasoned),
-        new("concurrent-writers", "first-insert:plain-merge@serializable", "both-succeed", Reasoned));
+        new("concurrent-writers", "first-insert:plain-merge@serializable", "both-succeed", Reasoned),
+        new("truncate-vs-delete", "truncate-rollback", "restored", TruncateDocs),
+        new("truncate-vs-delete", "truncate-implicit-commit", "rolled-back", TruncateDocs),
+        new("truncate-vs-delete", "identity-reset", "delete continues, truncate restarts", TruncateDocs + " (the identity is reset to its seed)"),
+        new("truncate-vs-delete", "fk-referenced", "refused", TruncateDocs + " (not allowed on a table referenced by a FOREIGN KEY)"),
+        new("truncate-vs-delete", "delete-triggers", "not-fired", TruncateDocs + " (TRUNCATE TABLE does not fire DELETE triggers)"));
+
+    private const string TruncateDocs = "learn.microsoft.com/sql/t-sql/statements/truncate-table-transact-sql (not observed by this repository's CI)";
 
     public override string? ContainerImage => Image;
 
@@ -156,6 +163,9 @@ public sealed class SqlServerProvider : Provider
         new("Blockers", BlockersQuery),
         new("TerminateSession", TerminateQuery),
         new("Durability", DurabilityQuery),
+        new("TruncateProbe", Truncate(Quote("tvd_probe"))!),
+        new("DeleteTrigger", DeleteTrigger(Quote("tvd_probe"), Quote("tvd_log"), "tvd_trigger")[0]),
+        new("Fill", Fill(Quote("tvd_probe"))),
         new("CreateDatabase", DatabaseStatement(CreateDatabaseSql, "rh_example")),
         new("DropDatabase", DatabaseStatement(DropDatabaseSql, "rh_example")),
     ]);
@@ -213,6 +223,17 @@ public sealed class SqlServerProvider : Provider
     }
 
     public override void ClearPools() => SqlConnection.ClearAllPools();
+
+    public override string? Truncate(string quotedTable) => $"TRUNCATE TABLE {quotedTable};";
+
+    public override string IdentityColumn => "id int IDENTITY(1,1) PRIMARY KEY";
+
+    public override IReadOnlyList<string> DeleteTrigger(string quotedTable, string quotedLog, string name) =>
+        [$"CREATE TRIGGER {Quote(name)} ON {quotedTable} AFTER DELETE AS INSERT INTO {quotedLog} (note) SELECT N'deleted' FROM deleted;"];
+
+    // sys.all_objects has a few thousand rows; crossed with itself it has millions, of which TOP takes @count.
+    public override string Fill(string quotedTable) =>
+        $"INSERT INTO {quotedTable} (label) SELECT TOP (@count) N'row' FROM sys.all_objects a CROSS JOIN sys.all_objects b;";
 
     // SET LOCK_TIMEOUT is a session statement; SqlClient has no connection-string keyword for it.
     public override string? WithShortLockWait(string connectionString) => null;

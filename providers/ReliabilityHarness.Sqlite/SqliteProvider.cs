@@ -50,7 +50,7 @@ public sealed class SqliteProvider : Provider
 
     public override string DisplayName => "Sqlite";
 
-    public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, UpsertSql, truncate: null);
+    public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, UpsertSql, Truncate(Quote(PaymentsSql.TableName)));
 
     private const string Transactions = "sqlite.org/lang_transaction.html";
 
@@ -62,7 +62,14 @@ public sealed class SqliteProvider : Provider
         new("isolation", "read-skew@serializable", "busy", Transactions + " (a writer cannot commit while a reader holds its SHARED lock)"),
         new("isolation", "write-skew@serializable", "busy", Transactions),
         new("concurrent-writers", "first-insert:check-then-insert@serializable", "busy", Transactions),
-        new("concurrent-writers", "first-insert:upsert@serializable", "busy", Transactions));
+        new("concurrent-writers", "first-insert:upsert@serializable", "busy", Transactions),
+        new("truncate-vs-delete", "truncate-rollback", "unsupported", NoTruncate),
+        new("truncate-vs-delete", "truncate-implicit-commit", "unsupported", NoTruncate),
+        new("truncate-vs-delete", "identity-reset", "delete continues, truncate unsupported", "sqlite.org/autoinc.html"),
+        new("truncate-vs-delete", "fk-referenced", "unsupported", NoTruncate),
+        new("truncate-vs-delete", "delete-triggers", "unsupported", NoTruncate));
+
+    private const string NoTruncate = "sqlite.org/lang.html (no TRUNCATE statement); sqlite.org/lang_delete.html §4, the truncate optimization";
 
     public override bool IsEmbedded => true;
 
@@ -108,6 +115,17 @@ public sealed class SqliteProvider : Provider
     }
 
     public override void ClearPools() => SqliteConnection.ClearAllPools();
+
+    public override string? Truncate(string quotedTable) => null;
+
+    // AUTOINCREMENT: ids are never reused, even after a DELETE of every row (sqlite.org/autoinc.html).
+    public override string IdentityColumn => "id INTEGER PRIMARY KEY AUTOINCREMENT";
+
+    public override IReadOnlyList<string> DeleteTrigger(string quotedTable, string quotedLog, string name) =>
+        [$"CREATE TRIGGER {Quote(name)} AFTER DELETE ON {quotedTable} BEGIN INSERT INTO {quotedLog} (note) VALUES ('deleted'); END"];
+
+    public override string Fill(string quotedTable) =>
+        $"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < @count) INSERT INTO {quotedTable} (label) SELECT 'row' FROM n";
 
     public override object AmountParameter(decimal amount) => Amount.ToCanonicalString(amount);
 

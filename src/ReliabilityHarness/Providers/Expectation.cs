@@ -26,6 +26,7 @@ public sealed class ExpectationProfile
         new("crash-rollback", "unreliable", "partial", "DESIGN.md: autocommit per row keeps what was written before the crash"),
         new("rerun-idempotency", "robust", "unchanged", "DESIGN.md: identical payload → no write, processed_at kept"),
         new("rerun-idempotency", "unreliable", "constraint-violation", "DESIGN.md: a plain INSERT of an existing key fails on the primary key"),
+        new("truncate-vs-delete", "delete-rollback", "restored", "DELETE is ordinary DML on every engine here: a ROLLBACK restores the rows"),
         new("concurrent-writers", "stress:robust", "all-succeed", "DESIGN.md: concurrent writers neither duplicate nor lose writes (transient failures retried)"),
         new("concurrent-writers", "stress:unreliable", "unique-violation", "a plain INSERT of a key another writer inserted fails on the primary key"),
     ];

@@ -33,16 +33,14 @@ public sealed record PaymentsSql(string CreateTable, string DropTable, string In
     /// INSERT, the reads and the DROP are standard SQL that every engine so far accepts as written here; a
     /// dialect that needs its own passes it.
     /// </summary>
-    public static PaymentsSql For(string quotedTable, string createTable, string upsert,
-        string? truncate = "TRUNCATE TABLE {table}",
+    public static PaymentsSql For(string quotedTable, string createTable, string upsert, string? truncate,
         string dropTable = "DROP TABLE IF EXISTS {table}",
         string insert = StandardInsert,
         string selectById = "SELECT user_id, amount, currency, status FROM {table} WHERE payment_id = @payment_id",
         string selectAll = "SELECT payment_id, user_id, amount, currency, status, processed_at FROM {table}")
     {
         string Fill(string sql) => sql.Replace(Table, quotedTable, StringComparison.Ordinal);
-        return new PaymentsSql(Fill(createTable), Fill(dropTable), Fill(insert), Fill(upsert), Fill(selectById), Fill(selectAll),
-            truncate is null ? null : Fill(truncate));
+        return new PaymentsSql(Fill(createTable), Fill(dropTable), Fill(insert), Fill(upsert), Fill(selectById), Fill(selectAll), truncate);
     }
 
     /// <summary>Every statement with a name, for checks that must see all of them.</summary>

@@ -106,6 +106,18 @@ public abstract class Provider
     /// <summary>Forgets every pooled connection (after a server restart, pooled ones are dead).</summary>
     public abstract void ClearPools();
 
+    /// <summary>The TRUNCATE of a table (already quoted), or null where the dialect has no TRUNCATE.</summary>
+    public virtual string? Truncate(string quotedTable) => $"TRUNCATE TABLE {quotedTable}";
+
+    /// <summary>The column definition of an auto-numbered primary key named <c>id</c>.</summary>
+    public abstract string IdentityColumn { get; }
+
+    /// <summary>Statements that make every row deleted from <paramref name="quotedTable"/> add a row to <paramref name="quotedLog"/> (column <c>note</c>).</summary>
+    public abstract IReadOnlyList<string> DeleteTrigger(string quotedTable, string quotedLog, string name);
+
+    /// <summary>A statement that adds @count rows to <paramref name="quotedTable"/> (column <c>label</c>) on the server, for timing.</summary>
+    public abstract string Fill(string quotedTable);
+
     /// <summary>The parameter value that stores <paramref name="amount"/> exactly.</summary>
     public abstract object AmountParameter(decimal amount);
 
