@@ -63,6 +63,8 @@ public sealed class SqliteProvider : Provider
         new("isolation", "write-skew@serializable", "busy", Transactions),
         new("concurrent-writers", "first-insert:check-then-insert@serializable", "busy", Transactions),
         new("concurrent-writers", "first-insert:upsert@serializable", "busy", Transactions),
+        new("severed-connection", "robust", "unsupported", "embedded: no server session to sever"),
+        new("severed-connection", "unreliable", "unsupported", "embedded: no server session to sever"),
         new("truncate-vs-delete", "truncate-rollback", "unsupported", NoTruncate),
         new("truncate-vs-delete", "truncate-implicit-commit", "unsupported", NoTruncate),
         new("truncate-vs-delete", "identity-reset", "delete continues, truncate unsupported", "sqlite.org/autoinc.html"),

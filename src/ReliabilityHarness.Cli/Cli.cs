@@ -18,6 +18,7 @@ public static class Cli
         ["demo"] = EngineOptions,
         ["setup"] = EngineOptions,
         ["ingest"] = new HashSet<string>(EngineOptions) { "input", "strategy", "crash-after" },
+        ["matrix"] = new HashSet<string> { "providers", "format", "output" },
     };
 
     public const string Usage = """
@@ -27,11 +28,13 @@ public static class Cli
           setup   [--provider P] [--connection CS]     create or reset the payments table
           ingest  [--provider P] [--connection CS] --input FILE.csv [--strategy robust|unreliable|check-then-insert]
                   [--crash-after N]
+          matrix  [--providers a,b,…] [--format table|markdown|json] [--output FILE]
+                                                       every scenario on every engine, against each engine's expectations
 
         providers: sqlite (default, Data Source=payments.db), postgresql (HARNESS_POSTGRESQL, else Docker),
                    sqlserver (HARNESS_SQLSERVER, else Docker)
-        exit codes: 0 success; 1 the run failed (robust: rolled back); 2 bad input or usage, nothing written;
-                    3 engine unavailable or unreachable, nothing written
+        exit codes: 0 success; 1 the run failed (robust: rolled back), or for matrix: an engine behaved other
+                    than expected; 2 bad input or usage, nothing written; 3 engine unavailable or unreachable
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken = default)
@@ -55,6 +58,7 @@ public static class Cli
                 "demo" => await DemoCommand.RunAsync(arguments, output, environment, cancellationToken),
                 "setup" => await SetupAsync(arguments, output, environment, cancellationToken),
                 "ingest" => await IngestCommand.RunAsync(arguments, output, error, environment, cancellationToken),
+                "matrix" => await MatrixCommand.RunAsync(arguments, output, error, environment, cancellationToken),
                 _ => throw new UsageException($"unknown command '{arguments.Command}'"),
             };
         }

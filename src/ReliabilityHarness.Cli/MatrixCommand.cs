@@ -1,0 +1,55 @@
+using ReliabilityHarness.Engines;
+using ReliabilityHarness.Matrix;
+using ReliabilityHarness.Scenarios.Faults;
+
+namespace ReliabilityHarness.Cli;
+
+/// <summary>
+/// <c>reliability matrix</c>: every scenario on every engine it can get, each check held to the engine's
+/// expectation profile. Progress goes to standard error; the report to standard output or <c>--output</c>.
+/// Exit code 1 when any engine behaved other than expected; an engine that is unavailable is listed as
+/// skipped with the reason, and does not fail the run.
+/// </summary>
+internal static class MatrixCommand
+{
+    public static async Task<int> RunAsync(Arguments arguments, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken)
+    {
+        var format = arguments.Get("format") ?? "table";
+        if (!MatrixFormats.Names.Contains(format))
+        {
+            throw new UsageException($"unknown format '{format}'; expected {string.Join(", ", MatrixFormats.Names)}");
+        }
+
+        var names = (arguments.Get("providers") ?? string.Join(',', ProviderCatalog.All.Select(p => p.Name)))
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var providers = names.Select(name => ProviderCatalog.Find(name)
+            ?? throw new UsageException($"unknown provider '{name}'; known: {string.Join(", ", ProviderCatalog.All.Select(p => p.Name))}")).Distinct().ToList();
+        if (providers.Count == 0)
+        {
+            throw new UsageException("--providers names no provider");
+        }
+
+        var report = await MatrixRunner.RunAsync(providers, environment, ChildCommand.InDirectory(AppContext.BaseDirectory),
+            line => error.WriteLine($"matrix: {line}"), cancellationToken: cancellationToken);
+        var rendered = MatrixFormats.Render(report, format);
+
+        // Connection strings reach the report only through driver messages; scrub every one the run used.
+        foreach (var provider in providers)
+        {
+            rendered = ConnectionStrings.Scrub(rendered, environment(provider.EnvironmentVariable));
+        }
+
+        if (arguments.Get("output") is { } path)
+        {
+            await File.WriteAllTextAsync(path, rendered, cancellationToken);
+            await error.WriteLineAsync($"matrix: written to {path}");
+        }
+        else
+        {
+            await output.WriteAsync(rendered);
+        }
+
+        await error.WriteLineAsync(report.AllAsExpected ? "matrix: every engine behaved as expected" : "matrix: some engine did NOT behave as expected");
+        return report.AllAsExpected ? ExitCodes.Success : ExitCodes.RunFailed;
+    }
+}

@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace ReliabilityHarness.Matrix;
+
+/// <summary>The matrix as a console table, as Markdown, or as JSON.</summary>
+public static class MatrixFormats
+{
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static IReadOnlyList<string> Names { get; } = ["table", "markdown", "json"];
+
+    public static string Render(MatrixReport report, string format)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        return format switch
+        {
+            "table" => Table(report),
+            "markdown" => Markdown(report),
+            "json" => Json(report),
+            _ => throw new ArgumentException($"unknown format '{format}'; expected {string.Join(", ", Names)}", nameof(format)),
+        };
+    }
+
+    /// <summary>An array with one object per check and engine (see README.md for the fields).</summary>
+    public static string Json(MatrixReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var versions = report.Engines.ToDictionary(e => e.Engine, e => e.Version);
+        var rows = report.Rows.Select(r => new
+        {
+            engine = r.Engine,
+            engineVersion = versions.GetValueOrDefault(r.Engine),
+            scenario = r.Scenario,
+            check = r.Check,
+            expected = r.Expected,
+            observed = r.Observed,
+            ok = r.Ok,
+            skipped = r.Skipped,
+            source = r.Source,
+            detail = r.Detail,
+            milliseconds = Math.Round(r.Milliseconds, 1),
+        });
+        return JsonSerializer.Serialize(rows, JsonOptions) + Environment.NewLine;
+    }
+
+    public static string Table(MatrixReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var text = new StringBuilder(Header(report, markdown: false));
+        var engines = report.Engines.Select(e => e.Engine).ToList();
+        var grid = Grid(report).ToList();
+        var first = Math.Max("scenario / check".Length, grid.Max(g => g.Label.Length));
+        var widths = engines.Select(e => Math.Max(e.Length, grid.Max(g => g.Cells[e].Length))).ToList();
+        text.Append("scenario / check".PadRight(first));
+        for (var i = 0; i < engines.Count; i++)
+        {
+            text.Append("  ").Append(engines[i].PadRight(widths[i]));
+        }
+
+        text.AppendLine().AppendLine(new string('-', first + widths.Sum(w => w + 2)));
+        foreach (var (label, cells) in grid)
+        {
+            text.Append(label.PadRight(first));
+            for (var i = 0; i < engines.Count; i++)
+            {
+                text.Append("  ").Append(cells[engines[i]].PadRight(widths[i]));
+            }
+
+            text.AppendLine();
+        }
+
+        return text.Append(Footer(report)).ToString();
+    }
+
+    public static string Markdown(MatrixReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var engines = report.Engines.Select(e => e.Engine).ToList();
+        var text = new StringBuilder(Header(report, markdown: true)).AppendLine();
+        text.Append("| scenario / check |").AppendJoin(string.Empty, engines.Select(e => $" {e} |")).AppendLine();
+        text.Append("|---|").AppendJoin(string.Empty, engines.Select(_ => "---|")).AppendLine();
+        foreach (var (label, cells) in Grid(report))
+        {
+            text.Append($"| {label} |").AppendJoin(string.Empty, engines.Select(e => $" {cells[e].Replace("|", "\\|", StringComparison.Ordinal)} |")).AppendLine();
+        }
+
+        return text.AppendLine().Append(Footer(report)).ToString();
+    }
+
+    private static IEnumerable<(string Label, Dictionary<string, string> Cells)> Grid(MatrixReport report)
+    {
+        var scenarios = report.Rows.Select(r => r.Scenario).Distinct().ToList();
+        var keys = report.Rows.Where(r => r.Check != "*").Select(r => (r.Scenario, r.Check)).Distinct()
+            .OrderBy(k => scenarios.IndexOf(k.Scenario))
+            .ThenBy(k => k.Check.Split('@')[0], StringComparer.Ordinal)
+            .ThenBy(k => LevelRank(k.Check));
+        foreach (var (scenario, check) in keys)
+        {
+            var cells = report.Engines.ToDictionary(e => e.Engine, e =>
+            {
+                var row = report.Rows.FirstOrDefault(r => r.Engine == e.Engine && r.Scenario == scenario && (r.Check == check || r.Check == "*"));
+                return row switch
+                {
+                    null => "—",
+                    { Skipped: not null } => "– skipped",
+                    { Expected: "figure" } => row.Observed,
+                    { Ok: true } => $"✓ {row.Observed}",
+                    _ => $"✗ {row.Observed} (expected {row.Expected})",
+                };
+            });
+            yield return ($"{scenario} {check}", cells);
+        }
+    }
+
+    // Weakest level first, as the engines document them.
+    private static int LevelRank(string check) => check.Split('@') is [_, var level]
+        ? Array.IndexOf(["read-uncommitted", "read-committed", "repeatable-read", "snapshot", "serializable"], level)
+        : -1;
+
+    private static string Header(MatrixReport report, bool markdown)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(markdown ? "# Dialect matrix" : "ReliabilityHarness dialect matrix");
+        if (markdown)
+        {
+            text.AppendLine();
+        }
+
+        text.AppendLine(CultureInfo.InvariantCulture, $"Generated {report.When:yyyy-MM-dd HH:mm} UTC by `reliability matrix`.");
+        if (markdown)
+        {
+            text.AppendLine();
+        }
+
+        foreach (var engine in report.Engines)
+        {
+            text.AppendLine(engine.Unavailable is null
+                ? $"{(markdown ? "- " : "  ")}{engine.Engine}: {engine.Version} ({engine.Origin})"
+                : $"{(markdown ? "- " : "  ")}{engine.Engine}: not run here: {engine.Unavailable}");
+        }
+
+        return text.AppendLine().ToString();
+    }
+
+    private static string Footer(MatrixReport report)
+    {
+        var wrong = report.Rows.Count(r => r.Ok == false);
+        var ran = report.Rows.Count(r => r.Ok is not null);
+        var skippedRows = report.Rows.Where(r => r.Skipped is not null && r.Check != "*").Select(r => $"{r.Engine} {r.Scenario} {r.Check}: {r.Skipped}").Distinct().ToList();
+        var text = new StringBuilder();
+        text.AppendLine("✓ as the engine's expectation profile says (each with a source: see the JSON format); ✗ not; – skipped.");
+        foreach (var line in skippedRows)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"skipped: {line}");
+        }
+
+        if (report.Engines.Any(e => e.Unavailable is not null))
+        {
+            text.AppendLine("An engine not run here was unavailable where this was generated; its column fills in where one runs (SQL Server: users' CI).");
+        }
+
+        text.AppendLine(wrong == 0
+            ? $"{ran} checks, all as expected."
+            : $"{ran} checks, {wrong} NOT as expected.");
+        return text.ToString();
+    }
+}

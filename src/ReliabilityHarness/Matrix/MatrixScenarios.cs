@@ -1,0 +1,202 @@
+using System.Data;
+using ReliabilityHarness.Ingest;
+using ReliabilityHarness.Payments;
+using ReliabilityHarness.Scenarios;
+using ReliabilityHarness.Scenarios.Faults;
+using ReliabilityHarness.Scenarios.Interleavings;
+
+namespace ReliabilityHarness.Matrix;
+
+internal sealed class CrashRollbackMatrix : IMatrixScenario
+{
+    public string Id => CrashRollbackScenario.Id;
+
+    public int Order => 10;
+
+    public async Task<IReadOnlyList<MatrixCell>> RunAsync(MatrixContext context)
+    {
+        var input = SamplePayments.Generate(6).ToList();
+        var cells = new List<MatrixCell>();
+        foreach (var strategy in new[] { IngestStrategies.Robust, IngestStrategies.Unreliable })
+        {
+            await using var database = await context.NewDatabaseAsync();
+            var observation = await CrashRollbackScenario.RunAsync(context.Provider, database.ConnectionString, strategy, [], input, crashAfter: 3, context.CancellationToken);
+            cells.Add(new(strategy.Name, observation.Outcome, $"crash after 3 of 6 rows: {observation.After.Count} row(s) left"));
+        }
+
+        return cells;
+    }
+}
+
+internal sealed class RerunIdempotencyMatrix : IMatrixScenario
+{
+    public string Id => RerunIdempotencyScenario.Id;
+
+    public int Order => 20;
+
+    public async Task<IReadOnlyList<MatrixCell>> RunAsync(MatrixContext context)
+    {
+        var cells = new List<MatrixCell>();
+        foreach (var strategy in new[] { IngestStrategies.Robust, IngestStrategies.Unreliable })
+        {
+            await using var database = await context.NewDatabaseAsync();
+            var observation = await RerunIdempotencyScenario.RunAsync(context.Provider, database.ConnectionString, strategy, SamplePayments.Generate(50).ToList(), context.CancellationToken);
+            cells.Add(new(strategy.Name, observation.Outcome, observation.Second.Failure?.ErrorCode ?? $"second run: {observation.Second.Counts}"));
+        }
+
+        return cells;
+    }
+}
+
+internal sealed class ConcurrentWritersMatrix : IMatrixScenario
+{
+    public string Id => ConcurrentWritersScenario.Id;
+
+    public int Order => 30;
+
+    public async Task<IReadOnlyList<MatrixCell>> RunAsync(MatrixContext context)
+    {
+        var cells = new List<MatrixCell>();
+        foreach (var strategy in new[] { IngestStrategies.Robust, IngestStrategies.Unreliable })
+        {
+            await using var database = await context.NewDatabaseAsync();
+            var observation = await ConcurrentWritersScenario.RunAsync(context.Provider, database.ConnectionString, strategy, cancellationToken: context.CancellationToken);
+            cells.Add(new(ConcurrentWritersScenario.Check(strategy), observation.Outcome,
+                $"{observation.Results.Count(r => r.Succeeded)} of {observation.Results.Count} writers succeeded in {observation.Attempts} attempt(s); {observation.Table.Count} rows"));
+        }
+
+        foreach (var level in context.Provider.IsolationLevels)
+        {
+            foreach (var variant in FirstInsertRace.Variants(context.Provider))
+            {
+                await using var database = await context.NewDatabaseAsync();
+                var observation = await FirstInsertRace.RunAsync(context.Provider, database.ConnectionString, variant, level, context.CancellationToken);
+                cells.Add(new(observation.Check, observation.Outcome, Steps(observation)));
+            }
+        }
+
+        return cells;
+    }
+
+    internal static string Steps(InterleavingObservation observation) =>
+        string.Join("; ", observation.Trace.Where(r => r.Blocked || r.Error is not null).Select(r => r.ToString().Trim()));
+}
+
+internal sealed class IsolationMatrix : IMatrixScenario
+{
+    public string Id => IsolationScenario.Id;
+
+    public int Order => 40;
+
+    public async Task<IReadOnlyList<MatrixCell>> RunAsync(MatrixContext context)
+    {
+        var cells = new List<MatrixCell>();
+        foreach (var level in context.Provider.IsolationLevels)
+        {
+            foreach (var anomaly in IsolationScenario.Anomalies)
+            {
+                await using var database = await context.NewDatabaseAsync();
+                var observation = await IsolationScenario.RunAsync(context.Provider, database.ConnectionString, anomaly, level, context.CancellationToken);
+                cells.Add(new(observation.Check, observation.Outcome, ConcurrentWritersMatrix.Steps(observation)));
+            }
+        }
+
+        return cells;
+    }
+}
+
+internal sealed class ProcessKillMatrix : IMatrixScenario
+{
+    public string Id => ProcessKillScenario.Id;
+
+    public int Order => 50;
+
+    public async Task<IReadOnlyList<MatrixCell>> RunAsync(MatrixContext context)
+    {
+        var csv = Path.Combine(Path.GetTempPath(), $"reliability-matrix-{Guid.NewGuid():N}.csv");
+        await File.WriteAllTextAsync(csv, "payment_id,user_id,amount,currency\n" + string.Concat(SamplePayments.Generate(400).Select(r =>
+            $"{r.Payment.PaymentId},{r.Payment.UserId},{Amount.ToCanonicalString(r.Payment.Amount)},{r.Payment.Currency}\n")), context.CancellationToken);
+        try
+        {
+            var cells = new List<MatrixCell>();
+            foreach (var (strategy, point) in new[] { (IngestStrategies.Robust, IngestCheckpoint.BeforeCommit), (IngestStrategies.Unreliable, "after-row:200") })
+            {
+                await using var database = await context.NewDatabaseAsync();
+                var observation = await ProcessKillScenario.RunAsync(context.Provider, database.ConnectionString, context.Reliability, strategy, csv, point, context.CancellationToken);
+                cells.Add(new(strategy.Name, observation.Outcome, $"SIGKILL at {point}: {observation.After.Count} of {observation.Input.Count} rows left{(observation.IntegrityProblem is { } p ? $"; integrity: {p}" : string.Empty)}"));
+            }
+
+            return cells;
+        }
+        finally
+        {
+            File.Delete(csv);
+        }
+    }
+}
+
+internal sealed class SeveredConnectionMatrix : IMatrixScenario
+{
+    public string Id => SeveredConnectionScenario.Id;
+
+    public int Order => 60;
+
+    public async Task<IReadOnlyList<MatrixCell>> RunAsync(MatrixContext context)
+    {
+        var cells = new List<MatrixCell>();
+        foreach (var strategy in new[] { IngestStrategies.Robust, IngestStrategies.Unreliable })
+        {
+            if (context.Provider.TerminateSessionSql is null)
+            {
+                cells.Add(new(strategy.Name, "unsupported", "no server session to sever (see process-kill)"));
+                continue;
+            }
+
+            await using var database = await context.NewDatabaseAsync();
+            var observation = await SeveredConnectionScenario.RunAsync(context.Provider, database.ConnectionString, strategy, SamplePayments.Generate(200).ToList(), 80, context.CancellationToken);
+            cells.Add(new(strategy.Name, observation.Outcome, $"{(observation.Severed.Count > 0 ? observation.Severed[0].ErrorCode : "no failure")}; {observation.Result.Attempts} attempt(s); {observation.After.Count} rows"));
+        }
+
+        return cells;
+    }
+}
+
+internal sealed class ServerCrashMatrix : IMatrixScenario
+{
+    public string Id => ServerCrashScenario.Id;
+
+    public int Order => 70;
+
+    public async Task<IReadOnlyList<MatrixCell>> RunAsync(MatrixContext context)
+    {
+        if (context.Provider.IsEmbedded)
+        {
+            return [new("robust", string.Empty, Skipped: "embedded: the process that holds the file is the engine (see process-kill)")];
+        }
+
+        if (ServerControl.From(context.Provider, context.Environment) is not { } control)
+        {
+            return [new("robust", string.Empty, Skipped: $"{context.Provider.EnvironmentVariable}_CRASH/_START not set: the harness may not stop this engine")];
+        }
+
+        await using var database = await context.NewDatabaseAsync();
+        var observation = await ServerCrashScenario.RunAsync(context.Provider, database.ConnectionString, control, cancellationToken: context.CancellationToken);
+        return [new("robust", observation.Outcome, observation.NonDurableSettings.Count > 0
+            ? string.Join(", ", observation.NonDurableSettings)
+            : $"{observation.Acknowledged.Count} acknowledged commits checked; missing {observation.Missing.Count}; unexpected {observation.Unexpected.Count}")];
+    }
+}
+
+internal sealed class TruncateVsDeleteMatrix : IMatrixScenario
+{
+    public string Id => TruncateVsDeleteScenario.Id;
+
+    public int Order => 80;
+
+    public async Task<IReadOnlyList<MatrixCell>> RunAsync(MatrixContext context)
+    {
+        await using var database = await context.NewDatabaseAsync();
+        var observations = await TruncateVsDeleteScenario.RunAsync(context.Provider, database.ConnectionString, context.CancellationToken);
+        return observations.Select(o => new MatrixCell(o.Check, o.Observed, o.Detail)).ToList();
+    }
+}
