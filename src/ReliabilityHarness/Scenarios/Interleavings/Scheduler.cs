@@ -17,7 +17,10 @@ public sealed class Scheduler
     /// <summary>The longest a step may take to complete or to be seen blocked.</summary>
     public static readonly TimeSpan StepBound = TimeSpan.FromSeconds(20);
 
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
+    // How often the engine is asked whom a waiting step waits for. Not faster than every 100 ms: InnoDB serves
+    // its lock-wait tables from a cache it refreshes only when 100 ms have passed since the last read, so
+    // asking more often would read the same stale answer forever. A step that completes is seen at once.
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(120);
 
     private readonly Provider provider;
     private readonly List<Session> sessions;
@@ -25,6 +28,7 @@ public sealed class Scheduler
     private readonly Dictionary<int, Pending> pending = [];
     private readonly Dictionary<int, Queue<(int Index, ScriptStep Step)>> backlog = [];
     private readonly SortedDictionary<int, StepResult> results = [];
+    private readonly Stopwatch probeClock = Stopwatch.StartNew();
 
     private Scheduler(Provider provider, List<Session> sessions, DbConnection? monitor)
     {
@@ -206,22 +210,37 @@ public sealed class Scheduler
         var clock = Stopwatch.StartNew();
         while (true)
         {
+            // Give the step a poll interval to finish; ask the engine only as often as its answer is fresh.
+            var sinceProbe = probeClock.Elapsed;
+            if (sinceProbe < PollInterval)
+            {
+                await Task.WhenAny(running, Task.Delay(PollInterval - sinceProbe, cancellationToken));
+            }
+
             if (running.IsCompleted)
             {
                 return null;
             }
 
-            if (monitor is not null && await BlockersAsync(session, cancellationToken) is { Count: > 0 } blockers && !blockers.Contains(ignoring ?? 0))
+            if (monitor is not null)
             {
-                return blockers;
+                var blockers = await BlockersAsync(session, cancellationToken);
+                probeClock.Restart();
+                if (blockers.Count > 0 && !blockers.Contains(ignoring ?? 0))
+                {
+                    return blockers;
+                }
+            }
+            else
+            {
+                probeClock.Restart();
             }
 
             if (clock.Elapsed > StepBound)
             {
-                throw new TimeoutException($"T{session.Number} neither finished its step nor waited for a lock within {StepBound.TotalSeconds:0} s");
+                var seen = monitor is null ? "the engine cannot be asked" : $"the engine reports no lock wait for session {session.EngineId}";
+                throw new TimeoutException($"T{session.Number} neither finished its step nor waited for a lock within {StepBound.TotalSeconds:0} s ({seen})");
             }
-
-            await Task.WhenAny(running, Task.Delay(PollInterval, cancellationToken));
         }
     }
 
