@@ -3,7 +3,7 @@
 # HARNESS_* exports that point the suite and the CLI at them. Safe to run again: it installs what is missing,
 # starts what is stopped, and waits until each engine accepts connections.
 #
-#   eval "$(scripts/engines.sh)"          # all engines it knows
+#   eval "$(scripts/engines.sh)"          # all engines it knows: postgresql, mariadb
 #   eval "$(scripts/engines.sh postgresql)"
 #
 # Progress goes to stderr; only the export lines go to stdout. Works as root or with sudo.
@@ -46,7 +46,7 @@ wait_for() {
   die "$what did not accept connections within 60 s"
 }
 
-postgresql() {
+start_postgresql() {
   if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
     apt_install postgresql
   fi
@@ -83,11 +83,42 @@ SQL
   echo "export HARNESS_POSTGRESQL_START='${sudo}pg_ctlcluster $version main start'"
 }
 
+start_mariadb() {
+  if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
+    apt_install mariadb-server
+  fi
+  if ! as_root mariadb-admin --protocol=socket ping >/dev/null 2>&1; then
+    say "starting MariaDB"
+    as_root service mariadb start >&2
+  fi
+  wait_for "MariaDB" as_root mariadb-admin --protocol=socket ping
+  # Root logs in through the unix socket; the harness user gets a password and 127.0.0.1 only. It may create
+  # a database per test run and see lock waits (PROCESS), as the suite needs.
+  as_root mariadb --protocol=socket >&2 <<SQL
+CREATE USER IF NOT EXISTS '$HARNESS_USER'@'127.0.0.1' IDENTIFIED BY '$HARNESS_PASSWORD';
+ALTER USER '$HARNESS_USER'@'127.0.0.1' IDENTIFIED BY '$HARNESS_PASSWORD';
+GRANT ALL PRIVILEGES ON *.* TO '$HARNESS_USER'@'127.0.0.1';
+CREATE DATABASE IF NOT EXISTS \`$HARNESS_DATABASE\` CHARACTER SET utf8mb4;
+SQL
+  local port
+  port=$(as_root mariadb --protocol=socket -N -e 'SELECT @@port')
+  wait_for "MariaDB (as $HARNESS_USER)" mariadb -h 127.0.0.1 -P "$port" -u "$HARNESS_USER" "-p$HARNESS_PASSWORD" -e 'SELECT 1' "$HARNESS_DATABASE"
+  say "MariaDB ready on 127.0.0.1:$port"
+  echo "export HARNESS_MARIADB='Server=127.0.0.1;Port=$port;Database=$HARNESS_DATABASE;User ID=$HARNESS_USER;Password=$HARNESS_PASSWORD'"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo "
+  # A crash is SIGKILL of the server (no shutdown, InnoDB crash recovery at the next start).
+  # The killed server can take a moment to let go of its files, so the start is tried a few times.
+  echo "export HARNESS_MARIADB_CRASH='${sudo}pkill -KILL -x mysqld_safe; ${sudo}pkill -KILL -x mariadbd; true'"
+  echo "export HARNESS_MARIADB_START='for try in 1 2 3 4 5; do ${sudo}service mariadb start >/dev/null 2>&1 && ${sudo}mariadb-admin --protocol=socket ping >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'"
+}
+
 engines=("$@")
-[ ${#engines[@]} -gt 0 ] || engines=(postgresql)
+[ ${#engines[@]} -gt 0 ] || engines=(postgresql mariadb)
 for engine in "${engines[@]}"; do
   case "$engine" in
-    postgresql) postgresql ;;
-    *) die "unknown engine '$engine' (known: postgresql)" ;;
+    postgresql) start_postgresql ;;
+    mariadb) start_mariadb ;;
+    *) die "unknown engine '$engine' (known: postgresql, mariadb)" ;;
   esac
 done

@@ -1,3 +1,4 @@
+using ReliabilityHarness.MariaDb;
 using ReliabilityHarness.PostgreSql;
 using ReliabilityHarness.Providers;
 using ReliabilityHarness.Sqlite;
@@ -13,6 +14,7 @@ public static class ProviderCatalog
         new SqliteProvider(),
         new PostgreSqlProvider(),
         new SqlServerProvider(),
+        new MariaDbProvider(),
     ];
 
     public static Provider? Find(string name) =>

@@ -1,0 +1,209 @@
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+using MySqlConnector;
+using ReliabilityHarness.Engines;
+using ReliabilityHarness.Providers;
+using Testcontainers.MySql;
+
+namespace ReliabilityHarness.MariaDb;
+
+/// <summary>
+/// MariaDB (InnoDB) through MySqlConnector; MySQL speaks the same protocol and dialect for everything here.
+/// An isolated database is a database of its own, dropped afterwards.
+/// </summary>
+public sealed class MariaDbProvider : Provider
+{
+    /// <summary>Pinned so every user's container run sees the same engine.</summary>
+    public const string Image = "mariadb:10.11.11";
+
+    // DECIMAL(19,4) is exact. utf8mb4_bin compares ids byte for byte: the default collations ignore case (and
+    // trailing spaces), which would make 'PAY_1' and 'pay_1' one idempotency key. InnoDB for transactions.
+    private const string CreateTableSql = """
+        CREATE TABLE IF NOT EXISTS {table} (
+            payment_id   VARCHAR(64)   CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY CHECK (CHAR_LENGTH(payment_id) >= 1),
+            user_id      VARCHAR(64)   CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL CHECK (CHAR_LENGTH(user_id) >= 1),
+            amount       DECIMAL(19,4) NOT NULL CHECK (amount > 0),
+            currency     CHAR(3)       CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+            status       VARCHAR(32)   CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+            processed_at DATETIME(6)   NOT NULL
+        ) ENGINE = InnoDB
+        """;
+
+    // ON DUPLICATE KEY UPDATE (dev.mysql.com/doc/refman/8.0/en/insert-on-duplicate.html) has no WHERE: each
+    // assignment keeps the old value unless the payload is the same and the status differs. processed_at comes
+    // first because assignments run left to right and see the columns already assigned. With UseAffectedRows
+    // the statement reports 1 for an insert, 2 for an update and 0 when nothing changed, so "more than zero"
+    // means written here as on every other engine.
+    private const string UpsertSql = """
+        INSERT INTO {table} (payment_id, user_id, amount, currency, status, processed_at)
+        VALUES (@payment_id, @user_id, @amount, @currency, @status, @processed_at)
+        ON DUPLICATE KEY UPDATE
+            processed_at = IF(user_id = VALUES(user_id) AND amount = VALUES(amount) AND currency = VALUES(currency) AND status <> VALUES(status), VALUES(processed_at), processed_at),
+            status = IF(user_id = VALUES(user_id) AND amount = VALUES(amount) AND currency = VALUES(currency) AND status <> VALUES(status), VALUES(status), status)
+        """;
+
+    private const string Hermitage = "github.com/ept/hermitage/blob/master/mysql.md (InnoDB)";
+    private const string TruncateDocs = "mariadb.com/kb/en/truncate-table/; dev.mysql.com/doc/refman/8.0/en/truncate-table.html";
+    private const string UpsertDocs = "dev.mysql.com/doc/refman/8.0/en/insert-on-duplicate.html";
+
+    private PaymentsSql? sql;
+
+    public override string Name => "mariadb";
+
+    public override string DisplayName => "MariaDb";
+
+    public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, UpsertSql, Truncate(Quote(PaymentsSql.TableName)));
+
+    // REPEATABLE READ (InnoDB's default) reads a snapshot but writes the latest row, so a read-modify-write loses
+    // the other writer's update; SERIALIZABLE turns plain reads into shared locks, and two writers then deadlock
+    // (1213). TRUNCATE is DDL: it commits the transaction before it runs and cannot be rolled back.
+    public override ExpectationProfile Expectations { get; } = new(
+        new("isolation", "lost-update@read-committed", "lost-update", Hermitage),
+        new("isolation", "lost-update@repeatable-read", "lost-update", Hermitage),
+        new("isolation", "lost-update@serializable", "deadlock", Hermitage),
+        new("isolation", "read-skew@read-committed", "read-skew", Hermitage),
+        new("isolation", "read-skew@repeatable-read", "consistent", Hermitage),
+        new("isolation", "read-skew@serializable", "consistent", Hermitage),
+        new("isolation", "write-skew@read-committed", "write-skew", Hermitage),
+        new("isolation", "write-skew@repeatable-read", "write-skew", Hermitage),
+        new("isolation", "write-skew@serializable", "deadlock", Hermitage),
+        new("concurrent-writers", "first-insert:check-then-insert@read-committed", "unique-violation", Hermitage),
+        new("concurrent-writers", "first-insert:check-then-insert@repeatable-read", "unique-violation", Hermitage),
+        new("concurrent-writers", "first-insert:check-then-insert@serializable", "deadlock", Hermitage + " (SERIALIZABLE reads take gap locks)"),
+        new("concurrent-writers", "first-insert:upsert@read-committed", "both-succeed", UpsertDocs),
+        new("concurrent-writers", "first-insert:upsert@repeatable-read", "both-succeed", UpsertDocs),
+        new("concurrent-writers", "first-insert:upsert@serializable", "both-succeed", UpsertDocs),
+        new("truncate-vs-delete", "truncate-rollback", "not-restored", TruncateDocs + " (implicit commit; cannot be rolled back)"),
+        new("truncate-vs-delete", "truncate-implicit-commit", "committed", TruncateDocs + " (causes an implicit commit)"),
+        new("truncate-vs-delete", "identity-reset", "delete continues, truncate restarts", TruncateDocs + " (AUTO_INCREMENT is reset)"),
+        new("truncate-vs-delete", "fk-referenced", "refused", TruncateDocs + " (error 1701)"),
+        new("truncate-vs-delete", "delete-triggers", "not-fired", TruncateDocs + " (DELETE triggers are not invoked)"));
+
+    public override string? ContainerImage => Image;
+
+    public override string? LocalEngineHint => "run scripts/engines.sh and export what it prints";
+
+    public override IReadOnlyList<IsolationLevel> IsolationLevels { get; } =
+        [IsolationLevel.ReadCommitted, IsolationLevel.RepeatableRead, IsolationLevel.Serializable];
+
+    public override string? SessionIdSql => "SELECT CONNECTION_ID()";
+
+    // InnoDB's lock waits (mariadb.com/kb/en/information-schema-innodb_lock_waits-table/); needs PROCESS.
+    public override string? BlockersSql => """
+        SELECT b.trx_mysql_thread_id
+        FROM information_schema.INNODB_LOCK_WAITS w
+        JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id
+        JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id
+        WHERE r.trx_mysql_thread_id = @session
+        """;
+
+    // MySqlConnector sends parameters as literals in the text (client-side), which KILL needs. The killed client
+    // sees its connection end ("Failed to read the result set", an end of stream underneath).
+    public override string? TerminateSessionSql => "KILL @session";
+
+    public override string IdentityColumn => "id INT AUTO_INCREMENT PRIMARY KEY";
+
+    public override string Quote(string identifier) => SqlIdentifier.Quote(identifier, '`', '`');
+
+    // UseAffectedRows: report rows changed, not rows matched (MySqlConnector's default), so an upsert that
+    // changes nothing reports 0 (mysqlconnector.net/connection-options).
+    public override DbConnection CreateConnection(string connectionString) =>
+        new MySqlConnection(new MySqlConnectionStringBuilder(connectionString) { UseAffectedRows = true }.ConnectionString);
+
+    public override IReadOnlyList<string> DeleteTrigger(string quotedTable, string quotedLog, string name) =>
+        [$"CREATE TRIGGER {Quote(name)} AFTER DELETE ON {quotedTable} FOR EACH ROW INSERT INTO {quotedLog} (note) VALUES ('deleted')"];
+
+    // Ten digits crossed six times (a recursion of ten, far below max_recursive_iterations) and cut to @count.
+    public override string Fill(string quotedTable) =>
+        $"INSERT INTO {quotedTable} (label) WITH RECURSIVE d(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM d WHERE i < 9) SELECT 'row' FROM d a, d b, d c, d e, d f, d g LIMIT @count";
+
+    // innodb_flush_log_at_trx_commit = 1 writes and flushes the redo log at every commit; 0 and 2 can lose
+    // about a second of commits in a crash (mariadb.com/kb/en/innodb-system-variables/).
+    public override async Task<IReadOnlyList<string>> NonDurableSettingsAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT @@innodb_flush_log_at_trx_commit";
+        var value = Convert.ToString(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        return value == "1" ? [] : [$"innodb_flush_log_at_trx_commit = {value}"];
+    }
+
+    public override void ClearPools() => MySqlConnection.ClearAllPools();
+
+    // InnoDB's default is REPEATABLE READ, where a plain SELECT reads the transaction's first snapshot: the read
+    // that decides whether a row is new would not see a row another writer committed since, while ON DUPLICATE
+    // KEY UPDATE (a locking read) would. READ COMMITTED lets both see the same committed row, as on PostgreSQL.
+    public override async Task<DbTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+
+    // innodb_lock_wait_timeout is a session variable; MySqlConnector has no connection-string keyword for it.
+    public override string? WithShortLockWait(string connectionString) => null;
+
+    public override object AmountParameter(decimal amount) => amount;
+
+    public override decimal ReadAmount(DbDataReader reader, int ordinal) => reader.GetDecimal(ordinal);
+
+    public override object TimestampParameter(DateTimeOffset at) => at.UtcDateTime;
+
+    public override DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) =>
+        new(DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc));
+
+    // Error numbers (mariadb.com/kb/en/mariadb-error-code-reference/): 1213 deadlock (the transaction is rolled
+    // back); 1205 lock wait timeout — a deadlock number on SQL Server, a timeout here; 1062 duplicate key;
+    // 4025 CHECK failed, 1451/1452 foreign keys, 1048 NULL; 1927 connection killed. A connection MySqlConnector
+    // lost says so with IsTransient.
+    public override DbErrorKind Recognize(Exception exception) => exception switch
+    {
+        MySqlException { Number: 1213 } => DbErrorKind.Deadlock,
+        MySqlException { Number: 1205 } => DbErrorKind.LockTimeout,
+        MySqlException { Number: 1062 } => DbErrorKind.UniqueViolation,
+        MySqlException { Number: 4025 or 3819 or 1451 or 1452 or 1048 } => DbErrorKind.OtherConstraint,
+        MySqlException { Number: 1927 } => DbErrorKind.OtherTransient,
+        MySqlException { InnerException: IOException or System.Net.Sockets.SocketException } => DbErrorKind.OtherTransient,
+        MySqlException { IsTransient: true } => DbErrorKind.OtherTransient,
+        MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } => DbErrorKind.OtherTransient,
+        _ => DbErrorKind.Unrecognised,
+    };
+
+    public override string? ErrorCode(Exception exception) => exception is MySqlException e ? $"MariaDB error {e.Number}" : null;
+
+    public override async Task<StartedContainer> StartContainerAsync(CancellationToken cancellationToken)
+    {
+        var container = new MySqlBuilder(Image).Build();
+        await container.StartAsync(cancellationToken);
+        return new StartedContainer(container.GetConnectionString(), container);
+    }
+
+    public override async Task<IsolatedDatabase> CreateIsolatedDatabaseAsync(string serverConnectionString, CancellationToken cancellationToken)
+    {
+        var name = "rh_" + Guid.NewGuid().ToString("N")[..16];
+        await ExecuteAsync(serverConnectionString, $"CREATE DATABASE {Quote(name)} CHARACTER SET utf8mb4", cancellationToken);
+        var builder = new MySqlConnectionStringBuilder(serverConnectionString) { Database = name };
+        var connectionString = builder.ConnectionString;
+        return new IsolatedDatabase(connectionString, $"database {name} on {builder.Server}:{builder.Port}", async () =>
+        {
+            await using (var connection = new MySqlConnection(connectionString))
+            {
+                MySqlConnection.ClearPool(connection);
+            }
+
+            await ExecuteAsync(serverConnectionString, $"DROP DATABASE IF EXISTS {Quote(name)}", CancellationToken.None);
+        });
+    }
+
+    public override async Task<string> VersionAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT VERSION()";
+        return $"MariaDB {await command.ExecuteScalarAsync(cancellationToken)}";
+    }
+
+    private async Task ExecuteAsync(string connectionString, string statement, CancellationToken cancellationToken)
+    {
+        await using var connection = CreateConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = statement;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
