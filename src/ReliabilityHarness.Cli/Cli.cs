@@ -32,7 +32,7 @@ public static class Cli
                                                        every scenario on every engine, against each engine's expectations
 
         providers: sqlite (default, Data Source=payments.db), postgresql (HARNESS_POSTGRESQL, else Docker),
-                   sqlserver (HARNESS_SQLSERVER, else Docker)
+                   sqlserver (HARNESS_SQLSERVER, else Docker), mariadb (HARNESS_MARIADB, else Docker)
         exit codes: 0 success; 1 the run failed (robust: rolled back), or for matrix: an engine behaved other
                     than expected; 2 bad input or usage, nothing written; 3 engine unavailable or unreachable
         """;
