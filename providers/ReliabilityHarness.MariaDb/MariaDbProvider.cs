@@ -174,21 +174,12 @@ public sealed class MariaDbProvider : Provider
         return new StartedContainer(container.GetConnectionString(), container);
     }
 
-    public override async Task<IsolatedDatabase> CreateIsolatedDatabaseAsync(string serverConnectionString, CancellationToken cancellationToken)
+    public override Task<IsolatedDatabase> CreateIsolatedDatabaseAsync(string serverConnectionString, CancellationToken cancellationToken)
     {
         var name = "rh_" + Guid.NewGuid().ToString("N")[..16];
-        await ExecuteAsync(serverConnectionString, $"CREATE DATABASE {Quote(name)} CHARACTER SET utf8mb4", cancellationToken);
         var builder = new MySqlConnectionStringBuilder(serverConnectionString) { Database = name };
-        var connectionString = builder.ConnectionString;
-        return new IsolatedDatabase(connectionString, $"database {name} on {builder.Server}:{builder.Port}", async () =>
-        {
-            await using (var connection = new MySqlConnection(connectionString))
-            {
-                MySqlConnection.ClearPool(connection);
-            }
-
-            await ExecuteAsync(serverConnectionString, $"DROP DATABASE IF EXISTS {Quote(name)}", CancellationToken.None);
-        });
+        return IsolateAsync(serverConnectionString, $"CREATE DATABASE {Quote(name)} CHARACTER SET utf8mb4", $"DROP DATABASE IF EXISTS {Quote(name)}",
+            builder.ConnectionString, $"database {name} on {builder.Server}:{builder.Port}", cancellationToken);
     }
 
     public override async Task<string> VersionAsync(DbConnection connection, CancellationToken cancellationToken)
@@ -196,14 +187,5 @@ public sealed class MariaDbProvider : Provider
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT VERSION()";
         return $"MariaDB {await command.ExecuteScalarAsync(cancellationToken)}";
-    }
-
-    private async Task ExecuteAsync(string connectionString, string statement, CancellationToken cancellationToken)
-    {
-        await using var connection = CreateConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = statement;
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -185,22 +185,12 @@ public sealed class PostgreSqlProvider : Provider
         return new StartedContainer(container.GetConnectionString(), container);
     }
 
-    public override async Task<IsolatedDatabase> CreateIsolatedDatabaseAsync(string serverConnectionString, CancellationToken cancellationToken)
+    public override Task<IsolatedDatabase> CreateIsolatedDatabaseAsync(string serverConnectionString, CancellationToken cancellationToken)
     {
         var schema = "rh_" + Guid.NewGuid().ToString("N")[..16];
-        await ExecuteAsync(serverConnectionString, $"CREATE SCHEMA {Quote(schema)}", cancellationToken);
         var builder = new NpgsqlConnectionStringBuilder(serverConnectionString) { SearchPath = schema };
-        var connectionString = builder.ConnectionString;
-        var description = $"schema {schema} on {builder.Host}:{builder.Port}/{builder.Database}";
-        return new IsolatedDatabase(connectionString, description, async () =>
-        {
-            await using (var connection = new NpgsqlConnection(connectionString))
-            {
-                NpgsqlConnection.ClearPool(connection);
-            }
-
-            await ExecuteAsync(serverConnectionString, $"DROP SCHEMA IF EXISTS {Quote(schema)} CASCADE", CancellationToken.None);
-        });
+        return IsolateAsync(serverConnectionString, $"CREATE SCHEMA {Quote(schema)}", $"DROP SCHEMA IF EXISTS {Quote(schema)} CASCADE",
+            builder.ConnectionString, $"schema {schema} on {builder.Host}:{builder.Port}/{builder.Database}", cancellationToken);
     }
 
     public override async Task<string> VersionAsync(DbConnection connection, CancellationToken cancellationToken)
@@ -208,13 +198,5 @@ public sealed class PostgreSqlProvider : Provider
         await using var command = connection.CreateCommand();
         command.CommandText = "SHOW server_version";
         return $"PostgreSQL {await command.ExecuteScalarAsync(cancellationToken)}";
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql, CancellationToken cancellationToken)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

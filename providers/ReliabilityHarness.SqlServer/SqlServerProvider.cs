@@ -273,21 +273,12 @@ public sealed class SqlServerProvider : Provider
         return new StartedContainer(container.GetConnectionString(), container);
     }
 
-    public override async Task<IsolatedDatabase> CreateIsolatedDatabaseAsync(string serverConnectionString, CancellationToken cancellationToken)
+    public override Task<IsolatedDatabase> CreateIsolatedDatabaseAsync(string serverConnectionString, CancellationToken cancellationToken)
     {
         var name = "rh_" + Guid.NewGuid().ToString("N")[..16];
-        await ExecuteAsync(serverConnectionString, DatabaseStatement(CreateDatabaseSql, name), cancellationToken);
         var builder = new SqlConnectionStringBuilder(serverConnectionString) { InitialCatalog = name };
-        var connectionString = builder.ConnectionString;
-        return new IsolatedDatabase(connectionString, $"database {name} on {builder.DataSource}", async () =>
-        {
-            await using (var connection = new SqlConnection(connectionString))
-            {
-                SqlConnection.ClearPool(connection);
-            }
-
-            await ExecuteAsync(serverConnectionString, DatabaseStatement(DropDatabaseSql, name), CancellationToken.None);
-        });
+        return IsolateAsync(serverConnectionString, DatabaseStatement(CreateDatabaseSql, name), DatabaseStatement(DropDatabaseSql, name),
+            builder.ConnectionString, $"database {name} on {builder.DataSource}", cancellationToken);
     }
 
     public override async Task<string> VersionAsync(DbConnection connection, CancellationToken cancellationToken)
@@ -301,12 +292,4 @@ public sealed class SqlServerProvider : Provider
     // and the identifier goes through Quote like every other.
     private string DatabaseStatement(string template, string name) =>
         template.Replace($"N'{DatabaseName}'", $"N'{name}'", StringComparison.Ordinal).Replace(DatabaseName, Quote(name), StringComparison.Ordinal);
-
-    private static async Task ExecuteAsync(string connectionString, string statement, CancellationToken cancellationToken)
-    {
-        await using var connection = new SqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new SqlCommand(statement, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
 }

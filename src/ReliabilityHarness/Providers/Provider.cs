@@ -151,6 +151,29 @@ public abstract class Provider
     /// </summary>
     public abstract Task<IsolatedDatabase> CreateIsolatedDatabaseAsync(string serverConnectionString, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A database of its own made on the server with <paramref name="create"/>, reached with
+    /// <paramref name="connectionString"/>; disposing it forgets pooled connections and runs <paramref name="drop"/>.
+    /// </summary>
+    protected async Task<IsolatedDatabase> IsolateAsync(string serverConnectionString, string create, string drop, string connectionString, string description, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync(serverConnectionString, create, cancellationToken);
+        return new IsolatedDatabase(connectionString, description, async () =>
+        {
+            ClearPools();
+            await ExecuteAsync(serverConnectionString, drop, CancellationToken.None);
+        });
+    }
+
+    /// <summary>Runs one statement on a connection of its own.</summary>
+    protected async Task ExecuteAsync(string connectionString, string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(connectionString, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>A one-line description of the engine's version, e.g. "PostgreSQL 15.18".</summary>
     public abstract Task<string> VersionAsync(DbConnection connection, CancellationToken cancellationToken);
 }
