@@ -175,7 +175,9 @@ public sealed class SqliteProvider : Provider
     public override async Task<string> VersionAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT sqlite_version()";
+        // Reading the schema version makes SQLite read the file's header, so a file that is not a database
+        // (SQLITE_NOTADB) is found when connecting, not half-way through a run.
+        command.CommandText = "SELECT sqlite_version() FROM pragma_schema_version";
         return $"SQLite {await command.ExecuteScalarAsync(cancellationToken)}";
     }
 }

@@ -50,7 +50,12 @@ public static class ConnectionStrings
             {
                 if (SecretKeys.Contains(key.Trim().ToLowerInvariant()) && builder[key]?.ToString() is { Length: > 0 } secret)
                 {
+                    // The whole secret, then each long enough piece of it, in case a message quotes only part.
                     message = message.Replace(secret, "***", StringComparison.Ordinal);
+                    foreach (var piece in secret.Split([' ', ';', ',', '\'', '"', '='], StringSplitOptions.RemoveEmptyEntries).Where(p => p.Length >= 4))
+                    {
+                        message = message.Replace(piece, "***", StringComparison.Ordinal);
+                    }
                 }
             }
         }

@@ -127,6 +127,47 @@ public sealed class RealCrashTests(Provider provider) : EngineFixture(provider)
     }
 
     [Test]
+    public async Task An_engine_that_keeps_ending_the_session_fails_the_run_rolled_back_and_says_so()
+    {
+        if (Provider.TerminateSessionSql is not { } terminate)
+        {
+            Assert.Ignore($"{Provider.DisplayName} has no server session to end");
+            return;
+        }
+
+        await using var database = await NewDatabaseAsync();
+        await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Seed);
+        var before = await ReadTableAsync(database);
+
+        // Every attempt loses its session after 50 rows: retries cannot get the run through.
+        var result = await IngestStrategies.Robust.RunAsync(Provider, database.ConnectionString, SamplePayments.Generate(100, seed: 12).AsStream(),
+            new IngestOptions(MaxAttempts: 3, Checkpoint: async (checkpoint, ct) =>
+            {
+                if (checkpoint is { Point: IngestCheckpoint.AfterRow, RowsHandled: 50 })
+                {
+                    await using var admin = await Provider.OpenAsync(database.ConnectionString, ct);
+                    await using var command = admin.CreateCommand();
+                    command.CommandText = terminate;
+                    var session = command.CreateParameter();
+                    session.ParameterName = "@session";
+                    session.Value = checkpoint.SessionId!;
+                    command.Parameters.Add(session);
+                    await command.ExecuteNonQueryAsync(ct);
+                }
+            }));
+        Provider.ClearPools();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.Attempts, Is.EqualTo(3));
+            Assert.That(result.Failure?.Kind, Is.EqualTo(FailureKind.Transient));
+            Assert.That(result.Failure?.RolledBack, Is.True);
+            Assert.That(result.Failure?.Message, Is.Not.Empty);
+            Assert.That((await ReadTableAsync(database)).Select(r => r.Raw), Is.EqualTo(before.Select(r => r.Raw)));
+        }
+    }
+
+    [Test]
     public async Task A_server_crash_keeps_every_acknowledged_commit_and_nothing_else()
     {
         if (Provider.IsEmbedded)
