@@ -37,7 +37,8 @@ public static class Cli
                     than expected; 2 bad input or usage, nothing written; 3 engine unavailable or unreachable
         """;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken = default)
+    /// <param name="interactive">Standard error is a terminal a person watches: long ingests show their progress there.</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Func<string, string?> environment, bool interactive = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
@@ -57,7 +58,7 @@ public static class Cli
             {
                 "demo" => await DemoCommand.RunAsync(arguments, output, environment, cancellationToken),
                 "setup" => await SetupAsync(arguments, output, environment, cancellationToken),
-                "ingest" => await IngestCommand.RunAsync(arguments, output, error, environment, cancellationToken),
+                "ingest" => await IngestCommand.RunAsync(arguments, output, error, environment, interactive, cancellationToken),
                 "matrix" => await MatrixCommand.RunAsync(arguments, output, error, environment, cancellationToken),
                 _ => throw new UsageException($"unknown command '{arguments.Command}'"),
             };

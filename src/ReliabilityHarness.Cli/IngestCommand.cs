@@ -7,7 +7,7 @@ namespace ReliabilityHarness.Cli;
 /// <summary><c>reliability ingest</c>: validate the whole file, then ingest it with the chosen strategy.</summary>
 internal static class IngestCommand
 {
-    public static async Task<int> RunAsync(Arguments arguments, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(Arguments arguments, TextWriter output, TextWriter error, Func<string, string?> environment, bool interactive, CancellationToken cancellationToken)
     {
         var input = arguments.Required("input");
         var strategyName = arguments.Get("strategy") ?? IngestStrategies.Robust.Name;
@@ -21,8 +21,18 @@ internal static class IngestCommand
         var rows = await PaymentCsv.ValidateAsync(input, cancellationToken);
 
         await using var target = await Target.ResolveAsync(arguments, environment, output, cancellationToken);
+        var progress = interactive ? new Progress(error, rows, TimeProvider.System) : null;
+        var pause = PausePoint.From(environment, error);
         var result = await strategy.RunAsync(target.Provider, target.ConnectionString, PaymentCsv.ReadAsync(input, cancellationToken),
-            new IngestOptions(crashAfter, Checkpoint: PausePoint.From(environment, error)), cancellationToken);
+            new IngestOptions(crashAfter, Checkpoint: pause is null && progress is null ? null : async (checkpoint, ct) =>
+            {
+                progress?.Report(checkpoint);
+                if (pause is not null)
+                {
+                    await pause(checkpoint, ct);
+                }
+            }), cancellationToken);
+        progress?.Done();
 
         if (result.Failure is not { } failure)
         {
