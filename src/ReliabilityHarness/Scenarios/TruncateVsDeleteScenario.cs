@@ -224,17 +224,7 @@ public static class TruncateVsDeleteScenario
 
         private async Task ExecuteAsync(string sql, DbTransaction? transaction = null, params (string Name, object Value)[] parameters)
         {
-            await using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            command.Transaction = transaction;
-            foreach (var (name, value) in parameters)
-            {
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = name;
-                parameter.Value = value;
-                command.Parameters.Add(parameter);
-            }
-
+            await using var command = DbCommands.Create(connection, transaction, sql, parameters);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
     }

@@ -36,7 +36,7 @@ public static class SeveredConnectionScenario
         ArgumentNullException.ThrowIfNull(provider);
         ArgumentNullException.ThrowIfNull(strategy);
         ArgumentNullException.ThrowIfNull(input);
-        var terminate = provider.TerminateSessionSql
+        _ = provider.TerminateSessionSql
             ?? throw new NotSupportedException($"{provider.DisplayName} has no server session to sever: a crash of the process that holds the database is the process-kill scenario");
         await PaymentsTable.ResetAsync(provider, connectionString, cancellationToken);
 
@@ -47,14 +47,7 @@ public static class SeveredConnectionScenario
             {
                 if (checkpoint is { Attempt: 1, Point: IngestCheckpoint.AfterRow } && checkpoint.RowsHandled == severAfterRows)
                 {
-                    await using var admin = await provider.OpenAsync(connectionString, ct);
-                    await using var command = admin.CreateCommand();
-                    command.CommandText = terminate;
-                    var session = command.CreateParameter();
-                    session.ParameterName = "@session";
-                    session.Value = checkpoint.SessionId ?? throw new InvalidOperationException("the run's session id is unknown");
-                    command.Parameters.Add(session);
-                    await command.ExecuteNonQueryAsync(ct);
+                    await TerminateAsync(provider, connectionString, checkpoint, ct);
                 }
             });
 
@@ -67,5 +60,17 @@ public static class SeveredConnectionScenario
         provider.ClearPools();
         var after = await PaymentsTable.ReadAllAsync(provider, connectionString, cancellationToken);
         return new SeveredConnectionObservation(strategy.Name, severAfterRows, result, severed, input.Select(r => r.Payment).ToList(), after);
+    }
+
+    /// <summary>Ends the session of the run at <paramref name="checkpoint"/> from another connection, as the server's operator would.</summary>
+    public static async Task TerminateAsync(Provider provider, string connectionString, IngestCheckpoint checkpoint, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        await using var admin = await provider.OpenAsync(connectionString, cancellationToken);
+        await using var command = DbCommands.Create(admin, null,
+            provider.TerminateSessionSql ?? throw new NotSupportedException($"{provider.DisplayName} has no server session to sever"),
+            ("@session", checkpoint.SessionId ?? throw new InvalidOperationException("the run's session id is unknown")));
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

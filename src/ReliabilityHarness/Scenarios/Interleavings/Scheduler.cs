@@ -246,12 +246,7 @@ public sealed class Scheduler
 
     private async Task<IReadOnlySet<int>> BlockersAsync(Session session, CancellationToken cancellationToken)
     {
-        await using var command = monitor!.CreateCommand();
-        command.CommandText = provider.BlockersSql!;
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = "@session";
-        parameter.Value = session.EngineId!;
-        command.Parameters.Add(parameter);
+        await using var command = DbCommands.Create(monitor!, null, provider.BlockersSql!, ("@session", session.EngineId!));
         var blockers = new HashSet<int>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

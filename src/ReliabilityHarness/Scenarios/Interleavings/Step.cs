@@ -19,21 +19,8 @@ public sealed class Session(int number, DbConnection connection, object? engineI
     public bool Aborted { get; set; }
 
     /// <summary>A command on this session's connection, in its transaction if one is open.</summary>
-    public DbCommand Command(string sql, params (string Name, object Value)[] parameters)
-    {
-        var command = Connection.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = Transaction;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value;
-            command.Parameters.Add(parameter);
-        }
-
-        return command;
-    }
+    public DbCommand Command(string sql, params (string Name, object Value)[] parameters) =>
+        DbCommands.Create(Connection, Transaction, sql, parameters);
 
     public async ValueTask DisposeAsync()
     {
