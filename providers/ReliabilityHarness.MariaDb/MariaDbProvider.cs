@@ -139,15 +139,6 @@ public sealed class MariaDbProvider : Provider
     // innodb_lock_wait_timeout is a session variable; MySqlConnector has no connection-string keyword for it.
     public override string? WithShortLockWait(string connectionString) => null;
 
-    public override object AmountParameter(decimal amount) => amount;
-
-    public override decimal ReadAmount(DbDataReader reader, int ordinal) => reader.GetDecimal(ordinal);
-
-    public override object TimestampParameter(DateTimeOffset at) => at.UtcDateTime;
-
-    public override DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) =>
-        new(DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc));
-
     // Error numbers (mariadb.com/kb/en/mariadb-error-code-reference/): 1213 deadlock (the transaction is rolled
     // back); 1205 lock wait timeout — a deadlock number on SQL Server, a timeout here; 1062 duplicate key;
     // 4025 CHECK failed, 1451/1452 foreign keys, 1048 NULL; 1927 connection killed. A connection MySqlConnector

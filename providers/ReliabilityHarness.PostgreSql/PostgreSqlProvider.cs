@@ -136,15 +136,6 @@ public sealed class PostgreSqlProvider : Provider
 
     public override string Fill(string quotedTable) => $"INSERT INTO {quotedTable} (label) SELECT 'row' FROM generate_series(1, @count)";
 
-    public override object AmountParameter(decimal amount) => amount;
-
-    public override decimal ReadAmount(DbDataReader reader, int ordinal) => reader.GetDecimal(ordinal);
-
-    // timestamptz takes a UTC DateTime (Npgsql 6+ refuses other kinds rather than guess).
-    public override object TimestampParameter(DateTimeOffset at) => at.UtcDateTime;
-
-    public override DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);
-
     // SQLSTATE (postgresql.org/docs/current/errcodes-appendix.html): 40001 serialization_failure and 40P01
     // deadlock_detected succeed when the whole transaction is retried, as does 55P03 lock_not_available (a
     // lock_timeout); so does a new connection after 57P01-57P03 (the session was terminated, the server is shutting

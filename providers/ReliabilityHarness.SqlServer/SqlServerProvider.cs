@@ -238,15 +238,6 @@ public sealed class SqlServerProvider : Provider
     // SET LOCK_TIMEOUT is a session statement; SqlClient has no connection-string keyword for it.
     public override string? WithShortLockWait(string connectionString) => null;
 
-    public override object AmountParameter(decimal amount) => amount;
-
-    public override decimal ReadAmount(DbDataReader reader, int ordinal) => reader.GetDecimal(ordinal);
-
-    public override object TimestampParameter(DateTimeOffset at) => at.UtcDateTime;
-
-    public override DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) =>
-        new(DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc));
-
     // 1205: chosen as deadlock victim; 3960: a SNAPSHOT transaction's row was changed by another transaction
     // since it began; 1222: lock request time-out (SET LOCK_TIMEOUT); 2627: PRIMARY KEY or UNIQUE constraint;
     // 2601: duplicate key in a unique index; 547: CHECK or FOREIGN KEY constraint

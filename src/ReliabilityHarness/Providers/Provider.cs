@@ -118,14 +118,18 @@ public abstract class Provider
     /// <summary>A statement that adds @count rows to <paramref name="quotedTable"/> (column <c>label</c>) on the server, for timing.</summary>
     public abstract string Fill(string quotedTable);
 
-    /// <summary>The parameter value that stores <paramref name="amount"/> exactly.</summary>
-    public abstract object AmountParameter(decimal amount);
+    /// <summary>The parameter value that stores <paramref name="amount"/> exactly; engines with an exact decimal type take it as it is.</summary>
+    public virtual object AmountParameter(decimal amount) => amount;
 
-    public abstract decimal ReadAmount(DbDataReader reader, int ordinal);
+    /// <summary>The amount as stored; engines with an exact decimal type return it as a <see cref="decimal"/>.</summary>
+    public virtual decimal ReadAmount(DbDataReader reader, int ordinal) => reader.GetDecimal(ordinal);
 
-    public abstract object TimestampParameter(DateTimeOffset at);
+    /// <summary>The parameter value for processed_at: a UTC DateTime (Npgsql 6+ refuses other kinds for timestamptz).</summary>
+    public virtual object TimestampParameter(DateTimeOffset at) => at.UtcDateTime;
 
-    public abstract DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal);
+    /// <summary>processed_at as stored; it was written in UTC, whatever kind the driver reports.</summary>
+    public virtual DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) =>
+        new(DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc));
 
     /// <summary>What <paramref name="exception"/> means, from the engine's own error codes.</summary>
     public abstract DbErrorKind Recognize(Exception exception);
