@@ -43,6 +43,45 @@ public sealed class MariaDbProvider : Provider
             status = IF(user_id = VALUES(user_id) AND amount = VALUES(amount) AND currency = VALUES(currency) AND status <> VALUES(status), VALUES(status), status)
         """;
 
+    // CREATE/DROP TEMPORARY TABLE do not commit the transaction (mariadb.com/kb/en/create-table/#create-temporary-table);
+    // a pooled session may still hold one, hence the DROP first. The same types and binary collation as the table,
+    // so staged and stored values compare as the table's key does. A temporary table may appear only once in a
+    // query (ER_CANT_REOPEN_TABLE): every statement here and in the core reads it once.
+    private const string CreateStagingSql = """
+        CREATE TEMPORARY TABLE {staging} (
+            line BIGINT NOT NULL,
+            payment_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+            user_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+            amount DECIMAL(19,4) NOT NULL,
+            currency CHAR(3) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+            status VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL
+        ) ENGINE = InnoDB
+        """;
+
+    // Multi-table UPDATE (mariadb.com/kb/en/update/); with UseAffectedRows the count is the rows really changed.
+    private const string UpdateChangedSql = """
+        UPDATE {table} AS p JOIN {staging} AS s ON p.payment_id = s.payment_id
+        SET p.status = s.status, p.processed_at = @processed_at
+        WHERE p.user_id = s.user_id AND p.amount = s.amount AND p.currency = s.currency AND p.status <> s.status
+        """;
+
+    // The ON DUPLICATE KEY UPDATE sets the key to itself: a stored (or repeated, or concurrently inserted) id is left
+    // as it is and, with UseAffectedRows, counts 0, so the affected rows are the rows inserted. INSERT IGNORE
+    // would also turn other errors into warnings, so it is not used.
+    private const string InsertNewSql = """
+        INSERT INTO {table} (payment_id, user_id, amount, currency, status, processed_at)
+        SELECT s.payment_id, s.user_id, s.amount, s.currency, s.status, @processed_at FROM {staging} AS s
+        ON DUPLICATE KEY UPDATE payment_id = {table}.payment_id
+        """;
+
+    private StagingSql? staging;
+
+    public override StagingSql Staging => staging ??= StagingSql.For(Quote("payments_staging"), Quote(PaymentsSql.TableName),
+        CreateStagingSql, "DROP TEMPORARY TABLE IF EXISTS {staging}", UpdateChangedSql, InsertNewSql);
+
+    // 500 rows per INSERT: MySqlConnector writes the values into the statement text, well under max_allowed_packet.
+    protected override int StagingRowsPerStatement => 500;
+
     private const string Hermitage = "github.com/ept/hermitage/blob/master/mysql.md (InnoDB)";
     private const string TruncateDocs = "mariadb.com/kb/en/truncate-table/; dev.mysql.com/doc/refman/8.0/en/truncate-table.html";
     private const string UpsertDocs = "dev.mysql.com/doc/refman/8.0/en/insert-on-duplicate.html";

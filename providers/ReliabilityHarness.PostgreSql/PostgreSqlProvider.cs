@@ -3,6 +3,8 @@ using System.Data.Common;
 using System.Globalization;
 using DotNet.Testcontainers.Configurations;
 using Npgsql;
+using NpgsqlTypes;
+using ReliabilityHarness.Payments;
 using ReliabilityHarness.Engines;
 using ReliabilityHarness.Providers;
 using Testcontainers.PostgreSql;
@@ -44,11 +46,74 @@ public sealed class PostgreSqlProvider : Provider
               AND p.currency = EXCLUDED.currency AND p.status IS DISTINCT FROM EXCLUDED.status
         """;
 
+    // The staging table lives in the session's own temporary schema and disappears with the transaction (ON COMMIT
+    // DROP; a rolled-back CREATE leaves nothing either). Text and unconstrained numeric take every value as read:
+    // the payments table's own types and checks judge them when the rows are written.
+    private const string CreateStagingSql = """
+        CREATE TEMP TABLE {staging} (
+            line bigint NOT NULL, payment_id text NOT NULL, user_id text NOT NULL,
+            amount numeric NOT NULL, currency text NOT NULL, status text NOT NULL
+        ) ON COMMIT DROP
+        """;
+
+    // UPDATE … FROM: a stored row joins its staged rows; repeated ids are identical by then, so which one joins
+    // does not matter (postgresql.org/docs/current/sql-update.html).
+    private const string UpdateChangedSql = """
+        UPDATE {table} AS p SET status = s.status, processed_at = @processed_at
+        FROM {staging} AS s
+        WHERE p.payment_id = s.payment_id AND p.user_id = s.user_id AND p.amount = s.amount
+          AND p.currency = s.currency AND p.status <> s.status
+        """;
+
+    // DO NOTHING skips an id that is stored, one inserted earlier by this statement (a repeat), and one another
+    // writer inserts concurrently (it waits for that writer's outcome), so the row count is what this run inserted.
+    private const string InsertNewSql = """
+        INSERT INTO {table} (payment_id, user_id, amount, currency, status, processed_at)
+        SELECT payment_id, user_id, amount, currency, status, @processed_at FROM {staging}
+        ON CONFLICT (payment_id) DO NOTHING
+        """;
+
+    private StagingSql? staging;
+
     public override string Name => "postgresql";
 
     public override string DisplayName => "PostgreSql";
 
     public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, UpsertSql, Truncate(Quote(PaymentsSql.TableName)));
+
+    public override StagingSql Staging => staging ??= StagingSql.For("pg_temp." + Quote("payments_staging"), Quote(PaymentsSql.TableName),
+        CreateStagingSql, null, UpdateChangedSql, InsertNewSql);
+
+    // Binary COPY (Npgsql's binary importer) is the engine's bulk path: no SQL text per row, no text parsing on
+    // the server (npgsql.org/doc/copy.html; postgresql.org/docs/current/sql-copy.html).
+    public override async Task<StagingWriter> BeginStagingAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await CreateStagingAsync(connection, transaction, cancellationToken);
+        var copy = $"COPY {Staging.Staging} ({string.Join(", ", StagingSql.Columns)}) FROM STDIN (FORMAT BINARY)";
+        return new CopyStagingWriter(await ((NpgsqlConnection)connection).BeginBinaryImportAsync(copy, cancellationToken));
+    }
+
+    private sealed class CopyStagingWriter(NpgsqlBinaryImporter importer) : StagingWriter
+    {
+        public override async ValueTask WriteAsync(long line, Payment payment, CancellationToken cancellationToken)
+        {
+            await importer.StartRowAsync(cancellationToken);
+            await importer.WriteAsync(line, NpgsqlDbType.Bigint, cancellationToken);
+            await importer.WriteAsync(payment.PaymentId, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(payment.UserId, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(payment.Amount, NpgsqlDbType.Numeric, cancellationToken);
+            await importer.WriteAsync(payment.Currency, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(payment.Status, NpgsqlDbType.Text, cancellationToken);
+        }
+
+        public override async ValueTask CompleteAsync(CancellationToken cancellationToken) => await importer.CompleteAsync(cancellationToken);
+
+        public override async ValueTask DisposeAsync()
+        {
+            await importer.DisposeAsync();
+            await base.DisposeAsync();
+        }
+    }
 
     private const string Hermitage = "github.com/ept/hermitage/blob/master/postgres.md";
     private const string IsolationDocs = "postgresql.org/docs/current/transaction-iso.html";

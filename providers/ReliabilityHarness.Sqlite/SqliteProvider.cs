@@ -46,11 +46,44 @@ public sealed class SqliteProvider : Provider
     // other DML (sqlite.org/lang_delete.html §4), so Truncate is null and the scenarios say "unsupported".
     private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
 
+    // The staging table is in the connection's temp schema (its own file, never synced, invisible to other
+    // connections); created inside the transaction, so a rolled-back run leaves none. A pooled connection keeps
+    // one a committed run dropped only if the DROP failed, hence the DROP IF EXISTS first.
+    private const string CreateStagingSql = """
+        CREATE TEMP TABLE {staging} (
+            line INTEGER NOT NULL, payment_id TEXT NOT NULL, user_id TEXT NOT NULL,
+            amount TEXT NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL
+        )
+        """;
+
+    // UPDATE … FROM since 3.33 (sqlite.org/lang_update.html#update_from).
+    private const string UpdateChangedSql = """
+        UPDATE {table} AS p SET status = s.status, processed_at = @processed_at
+        FROM {staging} AS s
+        WHERE p.payment_id = s.payment_id AND p.user_id = s.user_id AND p.amount = s.amount
+          AND p.currency = s.currency AND p.status <> s.status
+        """;
+
+    // "WHERE true" tells the parser the ON CONFLICT belongs to the INSERT, not to a join (sqlite.org/lang_upsert.html §2.2).
+    private const string InsertNewSql = """
+        INSERT INTO {table} (payment_id, user_id, amount, currency, status, processed_at)
+        SELECT payment_id, user_id, amount, currency, status, @processed_at FROM {staging} WHERE true
+        ON CONFLICT (payment_id) DO NOTHING
+        """;
+
+    private StagingSql? staging;
+
     public override string Name => "sqlite";
 
     public override string DisplayName => "Sqlite";
 
     public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, UpsertSql, Truncate(Quote(PaymentsSql.TableName)));
+
+    public override StagingSql Staging => staging ??= StagingSql.For("temp." + Quote("payments_staging"), Quote(PaymentsSql.TableName),
+        CreateStagingSql, "DROP TABLE IF EXISTS {staging}", UpdateChangedSql, InsertNewSql);
+
+    // 100 rows of 6 parameters per INSERT, far below SQLITE_MAX_VARIABLE_NUMBER (32,766 since 3.32).
+    protected override int StagingRowsPerStatement => 100;
 
     private const string Transactions = "sqlite.org/lang_transaction.html";
 

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using ReliabilityHarness.Payments;
 using ReliabilityHarness.Providers;
 
@@ -9,7 +10,8 @@ namespace ReliabilityHarness.Ingest;
 /// as it was; a rerun writes nothing; the same key with another payload is refused, never overwritten. A
 /// transient failure (deadlock, serialization failure, busy, lock timeout) reruns the whole transaction after a
 /// jittered pause, up to <see cref="IngestOptions.MaxAttempts"/> times; never half of it, and never a constraint
-/// violation. Rerunning is safe even when a COMMIT's outcome is unknown: the run is idempotent.
+/// violation. Rerunning is safe even when a COMMIT's outcome is unknown: the run is idempotent. The rows go through a
+/// staging table in the engine (see <see cref="StagingSql"/>), so memory does not grow with the input.
 /// <paramref name="payments"/> is enumerated once per attempt.
 /// </summary>
 internal sealed class RobustIngest : IIngestStrategy
@@ -70,72 +72,143 @@ internal sealed class RobustIngest : IIngestStrategy
         }
     }
 
+    // The set-based path. Rows stream into a staging table private to the session (the engine's bulk path where it
+    // has one), then a few statements write the table from it and check what they did: memory stays flat however
+    // long the input, and every guarantee of the row-by-row loop holds, because all of it is one transaction.
     private static async Task WriteAsync(Provider provider, DbConnection connection, DbTransaction transaction, IAsyncEnumerable<PaymentRecord> payments, RunPoints run, Counts counts, CancellationToken cancellationToken)
     {
         var options = run.Options;
-        await using var select = PaymentsTable.Command(provider, connection, transaction, provider.Sql.SelectById, PaymentsSql.PaymentId);
-        await using var upsert = PaymentsTable.WriteCommand(provider, connection, transaction, provider.Sql.Upsert);
         var now = options.Now();
-        var firstLineOf = new Dictionary<string, long>(StringComparer.Ordinal);
-
-        await foreach (var (incoming, line) in payments.WithCancellation(cancellationToken))
+        var seen = new SeenIds();
+        await using (var staging = await provider.BeginStagingAsync(connection, transaction, cancellationToken))
         {
-            options.CrashIfDue(counts.Rows);
-            if (counts.Rows > 0)
+            await foreach (var (incoming, line) in payments.WithCancellation(cancellationToken))
             {
-                await run.ReachAsync(IngestCheckpoint.AfterRow, counts.Rows, cancellationToken);
+                options.CrashIfDue(counts.Rows);
+                if (counts.Rows > 0)
+                {
+                    await run.ReachAsync(IngestCheckpoint.AfterRow, counts.Rows, cancellationToken);
+                }
+
+                counts.Rows++;
+                seen.Add(incoming.PaymentId);
+                await staging.WriteAsync(line, incoming, cancellationToken);
             }
 
-            counts.Rows++;
-            var stored = await PaymentsTable.FindAsync(provider, select, incoming.PaymentId, cancellationToken);
+            await staging.CompleteAsync(cancellationToken);
+        }
 
-            if (firstLineOf.TryGetValue(incoming.PaymentId, out var firstLine))
+        // The same id twice in the input: identical rows count once, differing rows are a conflict. When a line
+        // before the first such conflict also differs from the table, that one is reported: the first bad line.
+        var (duplicates, repeatConflict) = await RepeatsAsync(provider, connection, transaction, seen, cancellationToken);
+        if (repeatConflict is not null)
+        {
+            throw await FirstMismatchAsync(provider, connection, transaction, repeatConflict.Line, cancellationToken) is { } earlier
+                ? TableConflict(earlier)
+                : repeatConflict;
+        }
+
+        counts.Duplicates = duplicates;
+        var distinct = counts.Rows - duplicates;
+        for (var round = 1; ; round++)
+        {
+            var (inserted, updated) = await provider.MergeStagedAsync(connection, transaction, now, duplicates > 0, cancellationToken);
+            counts.Inserted += inserted;
+            counts.Updated += updated;
+
+            // Every id inserted or updated by this run is as the input says. Any other is unchanged or a conflict:
+            // the table decides which, read after the writes so a row another writer committed meanwhile is seen.
+            if (counts.Inserted + counts.Updated == distinct
+                || await FirstMismatchAsync(provider, connection, transaction, null, cancellationToken) is not { } mismatch)
             {
-                // The table already holds what the first occurrence asked for: anything else is a conflict.
-                if (stored is not null && stored.IdenticalTo(incoming))
-                {
-                    counts.Duplicates++;
-                    continue;
-                }
-
-                throw new IdempotencyConflictException(incoming.PaymentId, line,
-                    $"line {firstLine} has the same id with {Describe(stored)}; this line has {Describe(incoming)}");
+                break;
             }
 
-            firstLineOf[incoming.PaymentId] = line;
-            PaymentsTable.Bind(provider, upsert, incoming, now);
-
-            // The upsert is the write, and it is race-safe on its own; the read before it only decides what to
-            // report. If another writer commits the id between the two, the upsert affects no row: read again.
-            for (var attempt = 1; ; attempt++)
+            if (!mismatch.Stored.SamePayloadAs(mismatch.Incoming))
             {
-                if (stored is not null && !stored.SamePayloadAs(incoming))
-                {
-                    throw new IdempotencyConflictException(incoming.PaymentId, line,
-                        $"the table has {Describe(stored)}; this line has {Describe(incoming)}; refusing to overwrite");
-                }
+                throw TableConflict(mismatch);
+            }
 
-                if (stored is not null && stored.Status == incoming.Status)
-                {
-                    counts.Unchanged++;
-                    break;
-                }
-
-                if (await upsert.ExecuteNonQueryAsync(cancellationToken) > 0)
-                {
-                    _ = stored is null ? counts.Inserted++ : counts.Updated++;
-                    break;
-                }
-
-                if (attempt == 2)
-                {
-                    throw new InvalidOperationException($"the upsert of payment_id '{incoming.PaymentId}' (line {line}) wrote nothing twice while the row kept changing");
-                }
-
-                stored = await PaymentsTable.FindAsync(provider, select, incoming.PaymentId, cancellationToken);
+            // Same payload, another status: another writer inserted the id between our update and our insert. The
+            // next round updates it; more than a few rounds means the rows keep changing under the run.
+            if (round == 3)
+            {
+                throw new InvalidOperationException($"payment_id '{mismatch.Incoming.PaymentId}' (line {mismatch.Line}) kept changing while the run wrote it");
             }
         }
+
+        counts.Unchanged = distinct - counts.Inserted - counts.Updated;
+        if (provider.Staging.Drop is { } drop)
+        {
+            await using var command = DbCommands.Create(connection, transaction, drop);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
+
+    /// <summary>How many staged rows repeat an earlier identical one, and the first that repeats an id with another payload or status.</summary>
+    private static async Task<(long Duplicates, IdempotencyConflictException? Conflict)> RepeatsAsync(Provider provider, DbConnection connection, DbTransaction transaction, SeenIds seen, CancellationToken cancellationToken)
+    {
+        if (!seen.MaybeRepeated)
+        {
+            return (0, null);
+        }
+
+        var ids = seen.AllRowsNeeded ? [] : seen.Suspects.ToArray();
+        await using var command = DbCommands.Create(connection, transaction, provider.Staging.RowsById(ids.Length),
+            ids.Select((id, i) => ($"@id{i.ToString(CultureInfo.InvariantCulture)}", (object)id)).ToArray());
+        provider.NoTimeout(command);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        long duplicates = 0;
+        (long Line, Payment Payment)? first = null;
+        IdempotencyConflictException? conflict = null;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var (line, payment) = (reader.GetInt64(0), ReadPayment(provider, reader, 1));
+            if (first is not { } earlier || earlier.Payment.PaymentId != payment.PaymentId)
+            {
+                first = (line, payment);
+            }
+            else if (earlier.Payment.IdenticalTo(payment))
+            {
+                duplicates++;
+            }
+            else if (conflict is null || line < conflict.Line)
+            {
+                conflict = new IdempotencyConflictException(payment.PaymentId, line,
+                    $"line {earlier.Line} has the same id with {Describe(earlier.Payment)}; this line has {Describe(payment)}");
+            }
+        }
+
+        return (duplicates, conflict);
+    }
+
+    private sealed record Mismatch(long Line, Payment Incoming, Payment Stored);
+
+    /// <summary>The earliest staged row (before line <paramref name="before"/>, when given) that the table holds otherwise.</summary>
+    private static async Task<Mismatch?> FirstMismatchAsync(Provider provider, DbConnection connection, DbTransaction transaction, long? before, CancellationToken cancellationToken)
+    {
+        var sql = provider.Staging.Mismatches(provider.Quote(PaymentsSql.TableName), before is not null);
+        await using var command = before is { } line
+            ? DbCommands.Create(connection, transaction, sql, (StagingSql.Line, line))
+            : DbCommands.Create(connection, transaction, sql);
+        provider.NoTimeout(command);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        var incoming = ReadPayment(provider, reader, 1);
+        var stored = new Payment(incoming.PaymentId, reader.GetString(6), provider.ReadAmount(reader, 7), reader.GetString(8), reader.GetString(9));
+        return new Mismatch(reader.GetInt64(0), incoming, stored);
+    }
+
+    private static IdempotencyConflictException TableConflict(Mismatch mismatch) =>
+        new(mismatch.Incoming.PaymentId, mismatch.Line,
+            $"the table has {Describe(mismatch.Stored)}; this line has {Describe(mismatch.Incoming)}; refusing to overwrite");
+
+    private static Payment ReadPayment(Provider provider, DbDataReader reader, int at) =>
+        new(reader.GetString(at), reader.GetString(at + 1), provider.ReadAmount(reader, at + 2), reader.GetString(at + 3), reader.GetString(at + 4));
 
     private static string Describe(Payment? payment) => payment is null
         ? "no row"

@@ -40,7 +40,87 @@ public abstract class Provider
     /// the provider's own (session setup, isolated databases). Checks that need no engine read them all here.
     /// </summary>
     public virtual IEnumerable<KeyValuePair<string, string>> Statements() =>
-        Sql.Named().Concat(UnreliableUpserts.Select(v => new KeyValuePair<string, string>($"unreliable:{v.Key}", v.Value)));
+        Sql.Named()
+            .Concat(UnreliableUpserts.Select(v => new KeyValuePair<string, string>($"unreliable:{v.Key}", v.Value)))
+            .Concat(Staging.Named(Quote(PaymentsSql.TableName)));
+
+    /// <summary>The statements of the robust strategy's set-based path: a staging table and the writes from it.</summary>
+    public abstract StagingSql Staging { get; }
+
+    /// <summary>Rows per INSERT of the portable staging writer; the engine's limit on parameters bounds it.</summary>
+    protected virtual int StagingRowsPerStatement => 100;
+
+    /// <summary>
+    /// Creates the run's staging table (dropping one a pooled session kept) and returns the writer that fills it.
+    /// The portable writer sends multi-row INSERTs; a provider with a bulk path (COPY, bulk copy) overrides this.
+    /// </summary>
+    public virtual async Task<StagingWriter> BeginStagingAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await CreateStagingAsync(connection, transaction, cancellationToken);
+        return new BatchedInsertStagingWriter(this, connection, transaction, StagingRowsPerStatement);
+    }
+
+    /// <summary>Drops a staging table left in the session, if any, and creates the run's.</summary>
+    protected async Task CreateStagingAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        foreach (var sql in new[] { Staging.Drop, Staging.Create })
+        {
+            if (sql is not null)
+            {
+                await using var command = DbCommands.Create(connection, transaction, sql);
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the staged rows into the payments table: new ids inserted, stored ids with the same payload and
+    /// another status updated, everything else left as it is; processed_at is <paramref name="processedAt"/>.
+    /// Returns how many rows it inserted and updated. The portable form runs <see cref="StagingSql.UpdateChanged"/>
+    /// then <see cref="StagingSql.InsertNew"/> and counts their affected rows; <paramref name="repeatedIds"/> says
+    /// the staging table holds an id more than once (identical rows), for a dialect whose single statement needs
+    /// distinct sources.
+    /// </summary>
+    public virtual async Task<(long Inserted, long Updated)> MergeStagedAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset processedAt, bool repeatedIds, CancellationToken cancellationToken)
+    {
+        var updated = await ExecuteStagedAsync(connection, transaction, Staging.UpdateChanged, processedAt, cancellationToken);
+        var inserted = await ExecuteStagedAsync(connection, transaction, Staging.InsertNew, processedAt, cancellationToken);
+        return (inserted, updated);
+    }
+
+    /// <summary>Runs a staged write with @processed_at bound as the payments statements bind it; returns its affected rows.</summary>
+    protected async Task<long> ExecuteStagedAsync(DbConnection connection, DbTransaction transaction, string sql, DateTimeOffset processedAt, CancellationToken cancellationToken)
+    {
+        await using var command = StagedCommand(connection, transaction, sql, processedAt);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Lifts the driver's default command timeout (30 s) from a set-based statement over a whole input, which may
+    /// run longer on a large file. Not on embedded engines: there the timeout is how long a busy database is waited for.
+    /// </summary>
+    public void NoTimeout(DbCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (!IsEmbedded)
+        {
+            command.CommandTimeout = 0;
+        }
+    }
+
+    /// <summary>A command on <paramref name="sql"/> with @processed_at typed and bound.</summary>
+    protected DbCommand StagedCommand(DbConnection connection, DbTransaction transaction, string sql, DateTimeOffset processedAt)
+    {
+        var command = DbCommands.Create(connection, transaction, sql);
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = PaymentsSql.ProcessedAt;
+        PrepareParameter(parameter);
+        parameter.Value = TimestampParameter(processedAt);
+        command.Parameters.Add(parameter);
+        NoTimeout(command);
+        return command;
+    }
 
     /// <summary>
     /// <paramref name="connectionString"/> changed so that a lock wait ends within about a second with the

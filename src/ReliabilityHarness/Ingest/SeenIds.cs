@@ -1,0 +1,73 @@
+namespace ReliabilityHarness.Ingest;
+
+/// <summary>
+/// Which ids of a run may have come before, in fixed memory: a Bloom filter of 2^26 bits (8 MiB) with four probes.
+/// An id it has surely not seen is new; one it may have seen becomes a suspect, to be settled against the staging
+/// table. For 1,000,000 distinct ids about a dozen are false suspects; a real repeat is always a suspect. Past
+/// <see cref="MaxSuspects"/> the run checks every staged row instead (one ordered scan), so nothing here grows
+/// with the input.
+/// </summary>
+internal sealed class SeenIds
+{
+    /// <summary>The most suspects looked up by id (one IN list; SQL Server allows 2,100 parameters).</summary>
+    public const int MaxSuspects = 500;
+
+    private const int BitCount = 1 << 26;
+    private const int Probes = 4;
+
+    private readonly ulong[] bits = new ulong[BitCount / 64];
+    private readonly HashSet<string> suspects = new(StringComparer.Ordinal);
+
+    /// <summary>Some id may occur twice.</summary>
+    public bool MaybeRepeated => AllRowsNeeded || suspects.Count > 0;
+
+    /// <summary>Too many suspects to list: every staged row must be checked.</summary>
+    public bool AllRowsNeeded { get; private set; }
+
+    public IReadOnlyCollection<string> Suspects => suspects;
+
+    public void Add(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        var hash = Hash(id);
+        var (h1, h2) = ((uint)hash, (uint)(hash >> 32) | 1);
+        var present = true;
+        for (uint i = 0; i < Probes; i++)
+        {
+            var bit = (h1 + (i * h2)) & (BitCount - 1);
+            ref var word = ref bits[bit >> 6];
+            var mask = 1UL << (int)(bit & 63);
+            present &= (word & mask) != 0;
+            word |= mask;
+        }
+
+        if (!present || AllRowsNeeded)
+        {
+            return;
+        }
+
+        if (suspects.Count == MaxSuspects && !suspects.Contains(id))
+        {
+            AllRowsNeeded = true;
+            suspects.Clear();
+            return;
+        }
+
+        suspects.Add(id);
+    }
+
+    // FNV-1a over the UTF-16 code units, then the SplitMix64 finaliser so that ids differing in one character
+    // spread over the whole filter. Stable across processes, unlike string.GetHashCode.
+    private static ulong Hash(string id)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in id)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        hash = (hash ^ (hash >> 30)) * 0xBF58476D1CE4E5B9UL;
+        hash = (hash ^ (hash >> 27)) * 0x94D049BB133111EBUL;
+        return hash ^ (hash >> 31);
+    }
+}

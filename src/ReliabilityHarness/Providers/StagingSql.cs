@@ -1,0 +1,85 @@
+namespace ReliabilityHarness.Providers;
+
+/// <summary>
+/// The statements of the robust strategy's set-based path. A run streams its input into a staging table private to
+/// its session (columns <c>line, payment_id, user_id, amount, currency, status</c>), then writes the payments table
+/// from it with a few set-based statements, all inside the one transaction. The queries the core needs about the
+/// staged rows are standard SQL written here once; a provider gives its temporary table and its dialect's writes.
+/// </summary>
+/// <param name="Create">Creates the staging table inside the run's transaction.</param>
+/// <param name="Drop">Drops it if it exists (a pooled session may keep one); null where the engine drops it itself.</param>
+/// <param name="UpdateChanged">
+/// Sets status and processed_at (= @processed_at) of every stored payment whose staged row has the same payload and
+/// another status; its affected-row count is the number updated.
+/// </param>
+/// <param name="InsertNew">
+/// Inserts every staged payment whose id is not stored, processed_at = @processed_at, leaving stored ids untouched
+/// (an id another writer commits meanwhile is skipped, not an error); its affected-row count is the number inserted.
+/// Staged rows that repeat an id are identical by then (the core refuses the run otherwise).
+/// </param>
+/// <param name="Staging">The staging table's name as the statements write it (quoted, qualified where needed).</param>
+/// <param name="Terminator">What ends a statement in the dialect's own style (T-SQL: a semicolon); empty elsewhere.</param>
+public sealed record StagingSql(string Create, string? Drop, string UpdateChanged, string InsertNew, string Staging, string Terminator)
+{
+    public const string Line = "@line";
+
+    /// <summary>The placeholder for the staging table's name in a provider's statements.</summary>
+    public const string StagingTable = "{staging}";
+
+    /// <summary>The staging table's columns, in the order every writer fills them.</summary>
+    public static readonly IReadOnlyList<string> Columns = ["line", "payment_id", "user_id", "amount", "currency", "status"];
+
+    private const string Selected = "s.line, s.payment_id, s.user_id, s.amount, s.currency, s.status";
+
+    /// <summary>A provider's statements with <see cref="StagingTable"/> and <see cref="PaymentsSql.Table"/> filled in.</summary>
+    public static StagingSql For(string quotedStaging, string quotedTable, string create, string? drop, string updateChanged, string insertNew, string terminator = "")
+    {
+        string Fill(string sql) => sql
+            .Replace(StagingTable, quotedStaging, StringComparison.Ordinal)
+            .Replace(PaymentsSql.Table, quotedTable, StringComparison.Ordinal);
+        return new StagingSql(Fill(create), drop is null ? null : Fill(drop), Fill(updateChanged), Fill(insertNew), quotedStaging, terminator);
+    }
+
+    /// <summary>A multi-row INSERT of <paramref name="rows"/> staged rows, parameters <c>@l{i}, @p{i}, @u{i}, @a{i}, @c{i}, @s{i}</c>.</summary>
+    public string InsertRows(int rows) =>
+        $"INSERT INTO {Staging} ({string.Join(", ", Columns)}) VALUES "
+        + string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(@l{i}, @p{i}, @u{i}, @a{i}, @c{i}, @s{i})"))
+        + Terminator;
+
+    /// <summary>
+    /// The staged rows whose id is one of <paramref name="ids"/> parameters (<c>@id0</c>…), or every staged row when
+    /// 0, ordered by id then line: rows of one id come together, its first occurrence first.
+    /// </summary>
+    public string RowsById(int ids) =>
+        $"SELECT {Selected} FROM {Staging} s"
+        + (ids > 0 ? $" WHERE s.payment_id IN ({string.Join(", ", Enumerable.Range(0, ids).Select(i => $"@id{i}"))})" : string.Empty)
+        + " ORDER BY s.payment_id, s.line" + Terminator;
+
+    /// <summary>
+    /// Staged rows whose id is stored with another payload or status, earliest line first, with the stored
+    /// user_id, amount, currency and status after them. With <paramref name="before"/>, only lines before @line.
+    /// </summary>
+    public string Mismatches(string quotedTable, bool before = false) =>
+        $"SELECT {Selected}, p.user_id, p.amount, p.currency, p.status FROM {Staging} s JOIN {quotedTable} p ON p.payment_id = s.payment_id"
+        + " WHERE NOT (p.user_id = s.user_id AND p.amount = s.amount AND p.currency = s.currency AND p.status = s.status)"
+        + (before ? $" AND s.line < {Line}" : string.Empty)
+        + " ORDER BY s.line" + Terminator;
+
+    /// <summary>Every statement with a name, for checks that must see all of them (one row and one id stand for many).</summary>
+    public IEnumerable<KeyValuePair<string, string>> Named(string quotedTable)
+    {
+        yield return new("Staging.Create", Create);
+        if (Drop is not null)
+        {
+            yield return new("Staging.Drop", Drop);
+        }
+
+        yield return new("Staging.UpdateChanged", UpdateChanged);
+        yield return new("Staging.InsertNew", InsertNew);
+        yield return new("Staging.InsertRows", InsertRows(2));
+        yield return new("Staging.RowsById", RowsById(2));
+        yield return new("Staging.AllRows", RowsById(0));
+        yield return new("Staging.Mismatches", Mismatches(quotedTable));
+        yield return new("Staging.MismatchesBefore", Mismatches(quotedTable, before: true));
+    }
+}
