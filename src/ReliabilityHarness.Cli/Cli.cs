@@ -19,6 +19,7 @@ public static class Cli
         ["setup"] = EngineOptions,
         ["ingest"] = new HashSet<string>(EngineOptions) { "input", "strategy", "crash-after" },
         ["matrix"] = new HashSet<string> { "providers", "format", "output" },
+        ["bench"] = new HashSet<string> { "providers", "rows" },
     };
 
     public const string Usage = """
@@ -30,6 +31,9 @@ public static class Cli
                   [--crash-after N]
           matrix  [--providers a,b,…] [--format table|markdown|json] [--output FILE]
                                                        every scenario on every engine, against each engine's expectations
+          bench   [--providers a,b,…] [--rows N]       ingest speed and memory against the engine's own bulk idiom
+                                                       (psql \copy, sqlite3 .import), first load and rerun; default
+                                                       sqlite,postgresql and 1,000,000 rows
 
         providers: sqlite (default, Data Source=payments.db), postgresql (HARNESS_POSTGRESQL, else Docker),
                    sqlserver (HARNESS_SQLSERVER, else Docker), mariadb (HARNESS_MARIADB, else Docker)
@@ -60,6 +64,7 @@ public static class Cli
                 "setup" => await SetupAsync(arguments, output, environment, cancellationToken),
                 "ingest" => await IngestCommand.RunAsync(arguments, output, error, environment, interactive, cancellationToken),
                 "matrix" => await MatrixCommand.RunAsync(arguments, output, error, environment, cancellationToken),
+                "bench" => await BenchCommand.RunAsync(arguments, output, error, environment, cancellationToken),
                 _ => throw new UsageException($"unknown command '{arguments.Command}'"),
             };
         }

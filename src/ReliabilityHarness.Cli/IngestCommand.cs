@@ -4,7 +4,11 @@ using ReliabilityHarness.Payments;
 
 namespace ReliabilityHarness.Cli;
 
-/// <summary><c>reliability ingest</c>: validate the whole file, then ingest it with the chosen strategy.</summary>
+/// <summary>
+/// <c>reliability ingest</c>. The robust strategy reads the file once: it validates each row as it stages it, and
+/// a bad row rolls the one transaction back, so nothing is written. The row-by-row strategies commit as they go,
+/// so for them the whole file is validated first.
+/// </summary>
 internal static class IngestCommand
 {
     public static async Task<int> RunAsync(Arguments arguments, TextWriter output, TextWriter error, Func<string, string?> environment, bool interactive, CancellationToken cancellationToken)
@@ -17,11 +21,10 @@ internal static class IngestCommand
             ? long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new UsageException($"--crash-after expects a whole number of rows (0 or more), got '{text}'")
             : null;
 
-        // Validation reads the whole file before the engine is even contacted: bad input never writes a row.
-        var rows = await PaymentCsv.ValidateAsync(input, cancellationToken);
+        long? validated = strategy == IngestStrategies.Robust ? null : await PaymentCsv.ValidateAsync(input, cancellationToken);
 
         await using var target = await Target.ResolveAsync(arguments, environment, output, cancellationToken);
-        var progress = interactive ? new Progress(error, rows, TimeProvider.System) : null;
+        var progress = interactive ? new Progress(error, validated ?? Progress.EstimateRows(input), TimeProvider.System) : null;
         var pause = PausePoint.From(environment, error);
         var result = await strategy.RunAsync(target.Provider, target.ConnectionString, PaymentCsv.ReadAsync(input, cancellationToken),
             new IngestOptions(crashAfter, Checkpoint: pause is null && progress is null ? null : async (checkpoint, ct) =>
@@ -37,7 +40,7 @@ internal static class IngestCommand
         if (result.Failure is not { } failure)
         {
             var retried = result.Attempts > 1 ? $" ({result.Attempts} attempts: transient failures were retried)" : string.Empty;
-            await output.WriteLineAsync($"ingested {input} ({rows} rows) into {target.Provider.Name} at {target.Description} with the {strategy.Name} strategy: {result.Counts}{retried}");
+            await output.WriteLineAsync($"ingested {input} ({result.Counts.Rows} rows) into {target.Provider.Name} at {target.Description} with the {strategy.Name} strategy: {result.Counts}{retried}");
             return ExitCodes.Success;
         }
 

@@ -34,6 +34,31 @@ internal sealed class Progress(TextWriter error, long totalRows, TimeProvider ti
         wrote = true;
     }
 
+    /// <summary>
+    /// About how many records <paramref name="path"/> holds, for the percentage: its line breaks less the header,
+    /// counted in one pass over the bytes (a tenth of a second for 50 MB), without parsing. 0 when unreadable.
+    /// </summary>
+    public static long EstimateRows(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+            var buffer = new byte[1 << 16];
+            long lines = 0;
+            int read;
+            while ((read = stream.Read(buffer)) > 0)
+            {
+                lines += buffer.AsSpan(0, read).Count((byte)'\n');
+            }
+
+            return Math.Max(lines - 1, 0);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>Ends the progress line, so what follows starts on a line of its own.</summary>
     public void Done()
     {

@@ -22,14 +22,16 @@ internal sealed class Target(Provider provider, string connectionString, string 
     /// <summary>Where, for people: never contains a password.</summary>
     public string Description { get; } = description;
 
-    public static async Task<Target> ResolveAsync(Arguments arguments, Func<string, string?> environment, TextWriter output, CancellationToken cancellationToken)
-    {
-        var name = arguments.Get("provider") ?? "sqlite";
-        var provider = ProviderCatalog.Find(name)
-            ?? throw new UsageException($"unknown provider '{name}'; known: {string.Join(", ", ProviderCatalog.All.Select(p => p.Name))}");
+    public static Task<Target> ResolveAsync(Arguments arguments, Func<string, string?> environment, TextWriter output, CancellationToken cancellationToken) =>
+        ResolveAsync(ProviderNamed(arguments.Get("provider") ?? "sqlite"), arguments.Get("connection"), environment, output, cancellationToken);
 
+    public static Provider ProviderNamed(string name) => ProviderCatalog.Find(name)
+        ?? throw new UsageException($"unknown provider '{name}'; known: {string.Join(", ", ProviderCatalog.All.Select(p => p.Name))}");
+
+    public static async Task<Target> ResolveAsync(Provider provider, string? connection, Func<string, string?> environment, TextWriter output, CancellationToken cancellationToken)
+    {
         Target target;
-        if (arguments.Get("connection") is { } given)
+        if (connection is { } given)
         {
             target = new Target(provider, given, ConnectionStrings.Redact(given), null);
         }

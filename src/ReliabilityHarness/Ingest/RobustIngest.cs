@@ -82,7 +82,7 @@ internal sealed class RobustIngest : IIngestStrategy
         var seen = new SeenIds();
         await using (var staging = await provider.BeginStagingAsync(connection, transaction, cancellationToken))
         {
-            await foreach (var (incoming, line) in payments.WithCancellation(cancellationToken))
+            await foreach (var (incoming, line) in payments.ReadAheadAsync(record => seen.Add(record.Payment.PaymentId), cancellationToken: cancellationToken))
             {
                 options.CrashIfDue(counts.Rows);
                 if (counts.Rows > 0)
@@ -91,7 +91,6 @@ internal sealed class RobustIngest : IIngestStrategy
                 }
 
                 counts.Rows++;
-                seen.Add(incoming.PaymentId);
                 await staging.WriteAsync(line, incoming, cancellationToken);
             }
 
@@ -110,16 +109,24 @@ internal sealed class RobustIngest : IIngestStrategy
 
         counts.Duplicates = duplicates;
         var distinct = counts.Rows - duplicates;
-        for (var round = 1; ; round++)
+        // A rerun is recognised in one pass: every staged row is stored exactly so, and nothing is written. (With
+        // repeats in the input, the rows counted are not the ids; the checks below sort that case out.)
+        var identical = duplicates == 0 ? await CountIdenticalAsync(provider, connection, transaction, cancellationToken) : 0;
+        if (identical == distinct)
         {
-            var (inserted, updated) = await provider.MergeStagedAsync(connection, transaction, now, duplicates > 0, cancellationToken);
-            counts.Inserted += inserted;
-            counts.Updated += updated;
+            counts.Unchanged = distinct;
+            await DropStagingAsync(provider, connection, transaction, cancellationToken);
+            return;
+        }
 
-            // Every id inserted or updated by this run is as the input says. Any other is unchanged or a conflict:
-            // the table decides which, read after the writes so a row another writer committed meanwhile is seen.
-            if (counts.Inserted + counts.Updated == distinct
-                || await FirstMismatchAsync(provider, connection, transaction, null, cancellationToken) is not { } mismatch)
+        // Then the new ids: on a first load that is every id, and nothing is left to look at.
+        counts.Inserted = await provider.InsertStagedAsync(connection, transaction, now, cancellationToken);
+        for (var round = 1; identical + counts.Inserted + counts.Updated < distinct; round++)
+        {
+            // Every id this run inserted or updated is as the input says. Any other is unchanged, a status to update,
+            // or a conflict: the table decides, read after the writes, so a row another writer committed meanwhile
+            // is seen. A rerun ends here on its first look: everything is unchanged.
+            if (await FirstMismatchAsync(provider, connection, transaction, null, cancellationToken) is not { } mismatch)
             {
                 break;
             }
@@ -129,20 +136,34 @@ internal sealed class RobustIngest : IIngestStrategy
                 throw TableConflict(mismatch);
             }
 
-            // Same payload, another status: another writer inserted the id between our update and our insert. The
-            // next round updates it; more than a few rounds means the rows keep changing under the run.
+            // Same payload, another status: update every such row, then look again (another writer may have
+            // committed one meanwhile). More than a few rounds means the rows keep changing under the run.
             if (round == 3)
             {
                 throw new InvalidOperationException($"payment_id '{mismatch.Incoming.PaymentId}' (line {mismatch.Line}) kept changing while the run wrote it");
             }
+
+            counts.Updated += await provider.UpdateStagedAsync(connection, transaction, now, cancellationToken);
         }
 
         counts.Unchanged = distinct - counts.Inserted - counts.Updated;
+        await DropStagingAsync(provider, connection, transaction, cancellationToken);
+    }
+
+    private static async Task DropStagingAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
         if (provider.Staging.Drop is { } drop)
         {
             await using var command = DbCommands.Create(connection, transaction, drop);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
+    }
+
+    private static async Task<long> CountIdenticalAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = DbCommands.Create(connection, transaction, provider.Staging.CountIdentical(provider.Quote(PaymentsSql.TableName)));
+        provider.NoTimeout(command);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
     /// <summary>How many staged rows repeat an earlier identical one, and the first that repeats an id with another payload or status.</summary>

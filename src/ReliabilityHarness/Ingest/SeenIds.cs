@@ -1,22 +1,30 @@
 namespace ReliabilityHarness.Ingest;
 
 /// <summary>
-/// Which ids of a run may have come before, in fixed memory: a Bloom filter of 2^26 bits (8 MiB) with four probes.
+/// Which ids of a run may have come before, in fixed memory: a Bloom filter of 2^27 bits (16 MiB) with four probes,
+/// blocked (all four in one 64-byte block, so one cache miss per id instead of four; Putze, Sanders, Singler,
+/// "Cache-, hash- and space-efficient Bloom filters", 2007).
 /// An id it has surely not seen is new; one it may have seen becomes a suspect, to be settled against the staging
 /// table. For 1,000,000 distinct ids about a dozen are false suspects; a real repeat is always a suspect. Past
 /// <see cref="MaxSuspects"/> the run checks every staged row instead (one ordered scan), so nothing here grows
-/// with the input.
+/// with the input. The first <see cref="ExactIds"/> ids are kept exactly instead (a small input needs no 16 MiB and
+/// has no false suspects); the filter takes over past them.
 /// </summary>
 internal sealed class SeenIds
 {
     /// <summary>The most suspects looked up by id (one IN list; SQL Server allows 2,100 parameters).</summary>
     public const int MaxSuspects = 500;
 
-    private const int BitCount = 1 << 26;
+    private const int BitCount = 1 << 27;
+    private const int BlockBits = 512;
     private const int Probes = 4;
 
-    private readonly ulong[] bits = new ulong[BitCount / 64];
+    /// <summary>How many ids are remembered exactly before the filter takes over.</summary>
+    public const int ExactIds = 1 << 16;
+
     private readonly HashSet<string> suspects = new(StringComparer.Ordinal);
+    private HashSet<string>? exact = new(StringComparer.Ordinal);
+    private ulong[]? bits;
 
     /// <summary>Some id may occur twice.</summary>
     public bool MaybeRepeated => AllRowsNeeded || suspects.Count > 0;
@@ -29,19 +37,53 @@ internal sealed class SeenIds
     public void Add(string id)
     {
         ArgumentNullException.ThrowIfNull(id);
-        var hash = Hash(id);
-        var (h1, h2) = ((uint)hash, (uint)(hash >> 32) | 1);
-        var present = true;
-        for (uint i = 0; i < Probes; i++)
+        if (exact is not null)
         {
-            var bit = (h1 + (i * h2)) & (BitCount - 1);
-            ref var word = ref bits[bit >> 6];
+            if (!exact.Add(id))
+            {
+                Suspect(id);
+            }
+            else if (exact.Count > ExactIds)
+            {
+                bits = new ulong[BitCount / 64];
+                foreach (var known in exact)
+                {
+                    Filter(known);
+                }
+
+                exact = null;
+            }
+
+            return;
+        }
+
+        if (Filter(id))
+        {
+            Suspect(id);
+        }
+    }
+
+    /// <summary>Adds the id to the filter; whether it may have been there already.</summary>
+    private bool Filter(string id)
+    {
+        var hash = Hash(id);
+        var block = (int)(hash & ((BitCount / BlockBits) - 1)) * (BlockBits / 64);
+        var present = true;
+        for (var i = 0; i < Probes; i++)
+        {
+            var bit = (int)(hash >> (20 + (9 * i))) & (BlockBits - 1);
+            ref var word = ref bits![block + (bit >> 6)];
             var mask = 1UL << (int)(bit & 63);
             present &= (word & mask) != 0;
             word |= mask;
         }
 
-        if (!present || AllRowsNeeded)
+        return present;
+    }
+
+    private void Suspect(string id)
+    {
+        if (AllRowsNeeded)
         {
             return;
         }

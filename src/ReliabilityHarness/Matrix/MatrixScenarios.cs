@@ -114,8 +114,7 @@ internal sealed class ProcessKillMatrix : IMatrixScenario
     public async Task<IReadOnlyList<MatrixCell>> RunAsync(MatrixContext context)
     {
         var csv = Path.Combine(Path.GetTempPath(), $"reliability-matrix-{Guid.NewGuid():N}.csv");
-        await File.WriteAllTextAsync(csv, "payment_id,user_id,amount,currency\n" + string.Concat(SamplePayments.Generate(400).Select(r =>
-            $"{r.Payment.PaymentId},{r.Payment.UserId},{Amount.ToCanonicalString(r.Payment.Amount)},{r.Payment.Currency}\n")), context.CancellationToken);
+        await SamplePayments.Generate(400).WriteCsvAsync(csv, context.CancellationToken);
         try
         {
             var cells = new List<MatrixCell>();

@@ -74,20 +74,13 @@ public abstract class Provider
         }
     }
 
-    /// <summary>
-    /// Writes the staged rows into the payments table: new ids inserted, stored ids with the same payload and
-    /// another status updated, everything else left as it is; processed_at is <paramref name="processedAt"/>.
-    /// Returns how many rows it inserted and updated. The portable form runs <see cref="StagingSql.UpdateChanged"/>
-    /// then <see cref="StagingSql.InsertNew"/> and counts their affected rows; <paramref name="repeatedIds"/> says
-    /// the staging table holds an id more than once (identical rows), for a dialect whose single statement needs
-    /// distinct sources.
-    /// </summary>
-    public virtual async Task<(long Inserted, long Updated)> MergeStagedAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset processedAt, bool repeatedIds, CancellationToken cancellationToken)
-    {
-        var updated = await ExecuteStagedAsync(connection, transaction, Staging.UpdateChanged, processedAt, cancellationToken);
-        var inserted = await ExecuteStagedAsync(connection, transaction, Staging.InsertNew, processedAt, cancellationToken);
-        return (inserted, updated);
-    }
+    /// <summary>Inserts every staged payment whose id is not stored (<see cref="StagingSql.InsertNew"/>); returns how many.</summary>
+    public virtual Task<long> InsertStagedAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset processedAt, CancellationToken cancellationToken) =>
+        ExecuteStagedAsync(connection, transaction, Staging.InsertNew, processedAt, cancellationToken);
+
+    /// <summary>Updates the status of every stored payment whose staged row has its payload and another status (<see cref="StagingSql.UpdateChanged"/>); returns how many.</summary>
+    public virtual Task<long> UpdateStagedAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset processedAt, CancellationToken cancellationToken) =>
+        ExecuteStagedAsync(connection, transaction, Staging.UpdateChanged, processedAt, cancellationToken);
 
     /// <summary>Runs a staged write with @processed_at bound as the payments statements bind it; returns its affected rows.</summary>
     protected async Task<long> ExecuteStagedAsync(DbConnection connection, DbTransaction transaction, string sql, DateTimeOffset processedAt, CancellationToken cancellationToken)

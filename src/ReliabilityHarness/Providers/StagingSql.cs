@@ -65,6 +65,11 @@ public sealed record StagingSql(string Create, string? Drop, string UpdateChange
         + (before ? $" AND s.line < {Line}" : string.Empty)
         + " ORDER BY s.line" + Terminator;
 
+    /// <summary>How many staged rows the table holds exactly so (same id, payload and status).</summary>
+    public string CountIdentical(string quotedTable) =>
+        $"SELECT COUNT(*) FROM {Staging} s JOIN {quotedTable} p ON p.payment_id = s.payment_id"
+        + " WHERE p.user_id = s.user_id AND p.amount = s.amount AND p.currency = s.currency AND p.status = s.status" + Terminator;
+
     /// <summary>Every statement with a name, for checks that must see all of them (one row and one id stand for many).</summary>
     public IEnumerable<KeyValuePair<string, string>> Named(string quotedTable)
     {
@@ -79,6 +84,7 @@ public sealed record StagingSql(string Create, string? Drop, string UpdateChange
         yield return new("Staging.InsertRows", InsertRows(2));
         yield return new("Staging.RowsById", RowsById(2));
         yield return new("Staging.AllRows", RowsById(0));
+        yield return new("Staging.CountIdentical", CountIdentical(quotedTable));
         yield return new("Staging.Mismatches", Mismatches(quotedTable));
         yield return new("Staging.MismatchesBefore", Mismatches(quotedTable, before: true));
     }

@@ -33,6 +33,21 @@ public static class SamplePayments
         }
     }
 
+    /// <summary>Writes <paramref name="records"/> as a payments CSV (header with status, amounts in canonical form), streaming.</summary>
+    public static async Task WriteCsvAsync(this IEnumerable<PaymentRecord> records, string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false), 1 << 16);
+        await using (writer.ConfigureAwait(false))
+        {
+            await writer.WriteAsync("payment_id,user_id,amount,currency,status\n".AsMemory(), cancellationToken).ConfigureAwait(false);
+            foreach (var (payment, _) in records)
+            {
+                await writer.WriteAsync($"{payment.PaymentId},{payment.UserId},{Amount.ToCanonicalString(payment.Amount)},{payment.Currency},{payment.Status}\n".AsMemory(), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>Payments as the async stream the strategies read.</summary>
     public static async IAsyncEnumerable<PaymentRecord> AsStream(this IEnumerable<PaymentRecord> records)
     {
