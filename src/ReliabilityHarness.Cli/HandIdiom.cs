@@ -38,6 +38,9 @@ internal abstract class HandIdiom
     /// <summary>Creates (empty) the floor's table: the payments columns without processed_at, keyed on payment_id.</summary>
     public abstract string FloorSetup();
 
+    /// <summary>Drops the floor's table.</summary>
+    public static string FloorTeardown() => "DROP TABLE bench_floor;";
+
     /// <summary>The bulk command alone into the floor's table.</summary>
     public abstract string FloorLoad(string csv);
 

@@ -111,7 +111,9 @@ internal sealed class RobustIngest : IIngestStrategy
         var distinct = counts.Rows - duplicates;
         // A rerun is recognised in one pass: every staged row is stored exactly so, and nothing is written. (With
         // repeats in the input, the rows counted are not the ids; the checks below sort that case out.)
-        var identical = duplicates == 0 ? await CountIdenticalAsync(provider, connection, transaction, cancellationToken) : 0;
+        var identical = duplicates == 0 && await AnyStoredAsync(provider, connection, transaction, cancellationToken)
+            ? await CountIdenticalAsync(provider, connection, transaction, cancellationToken)
+            : 0;
         if (identical == distinct)
         {
             counts.Unchanged = distinct;
@@ -157,6 +159,12 @@ internal sealed class RobustIngest : IIngestStrategy
             await using var command = DbCommands.Create(connection, transaction, drop);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
+    }
+
+    private static async Task<bool> AnyStoredAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = DbCommands.Create(connection, transaction, provider.Staging.AnyStored(provider.Quote(PaymentsSql.TableName)));
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) == 1;
     }
 
     private static async Task<long> CountIdenticalAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)

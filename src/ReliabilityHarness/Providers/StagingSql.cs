@@ -65,6 +65,9 @@ public sealed record StagingSql(string Create, string? Drop, string UpdateChange
         + (before ? $" AND s.line < {Line}" : string.Empty)
         + " ORDER BY s.line" + Terminator;
 
+    /// <summary>1 when the payments table holds any row, else 0.</summary>
+    public string AnyStored(string quotedTable) => $"SELECT CASE WHEN EXISTS (SELECT 1 FROM {quotedTable}) THEN 1 ELSE 0 END" + Terminator;
+
     /// <summary>How many staged rows the table holds exactly so (same id, payload and status).</summary>
     public string CountIdentical(string quotedTable) =>
         $"SELECT COUNT(*) FROM {Staging} s JOIN {quotedTable} p ON p.payment_id = s.payment_id"
@@ -84,6 +87,7 @@ public sealed record StagingSql(string Create, string? Drop, string UpdateChange
         yield return new("Staging.InsertRows", InsertRows(2));
         yield return new("Staging.RowsById", RowsById(2));
         yield return new("Staging.AllRows", RowsById(0));
+        yield return new("Staging.AnyStored", AnyStored(quotedTable));
         yield return new("Staging.CountIdentical", CountIdentical(quotedTable));
         yield return new("Staging.Mismatches", Mismatches(quotedTable));
         yield return new("Staging.MismatchesBefore", Mismatches(quotedTable, before: true));
