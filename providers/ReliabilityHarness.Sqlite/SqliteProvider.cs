@@ -96,41 +96,17 @@ public sealed class SqliteProvider : Provider
         return new PositionalStagingWriter((SqliteConnection)connection, Staging, StagingRowsPerStatement);
     }
 
-    private sealed class PositionalStagingWriter : StagingWriter
+    private sealed class PositionalStagingWriter : BufferedStagingWriter
     {
         private readonly SqliteConnection connection;
         private readonly StagingSql staging;
-        private readonly (long Line, Payment Payment)[] pending;
         private readonly sqlite3_stmt full;
-        private int buffered;
 
         public PositionalStagingWriter(SqliteConnection connection, StagingSql staging, int rowsPerStatement)
+            : base(rowsPerStatement)
         {
             (this.connection, this.staging) = (connection, staging);
-            pending = new (long, Payment)[rowsPerStatement];
             full = Prepare(rowsPerStatement);
-        }
-
-        public override ValueTask WriteAsync(long line, Payment payment, CancellationToken cancellationToken)
-        {
-            pending[buffered++] = (line, payment);
-            if (buffered == pending.Length)
-            {
-                Run(full);
-            }
-
-            return ValueTask.CompletedTask;
-        }
-
-        public override ValueTask CompleteAsync(CancellationToken cancellationToken)
-        {
-            if (buffered > 0)
-            {
-                using var rest = Prepare(buffered);
-                Run(rest);
-            }
-
-            return ValueTask.CompletedTask;
         }
 
         public override ValueTask DisposeAsync()
@@ -139,33 +115,41 @@ public sealed class SqliteProvider : Provider
             return base.DisposeAsync();
         }
 
+        // Binds the rows by position (1-based, six per row), runs the statement once, and resets it.
+        protected override ValueTask SendAsync(ReadOnlyMemory<(long Line, Payment Payment)> rows, CancellationToken cancellationToken)
+        {
+            var statement = rows.Length == RowsPerStatement ? full : Prepare(rows.Length);
+            try
+            {
+                var at = 1;
+                foreach (var (line, payment) in rows.Span)
+                {
+                    Check(raw.sqlite3_bind_int64(statement, at++, line));
+                    Check(raw.sqlite3_bind_text(statement, at++, payment.PaymentId));
+                    Check(raw.sqlite3_bind_text(statement, at++, payment.UserId));
+                    Check(raw.sqlite3_bind_text(statement, at++, Amount.ToCanonicalString(payment.Amount)));
+                    Check(raw.sqlite3_bind_text(statement, at++, payment.Currency));
+                    Check(raw.sqlite3_bind_text(statement, at++, payment.Status));
+                }
+
+                var rc = raw.sqlite3_step(statement);
+                raw.sqlite3_reset(statement);
+                Check(rc == raw.SQLITE_DONE ? raw.SQLITE_OK : rc);
+                return ValueTask.CompletedTask;
+            }
+            finally
+            {
+                if (statement != full)
+                {
+                    statement.Dispose();
+                }
+            }
+        }
+
         private sqlite3_stmt Prepare(int rows)
         {
             Check(raw.sqlite3_prepare_v2(connection.Handle, staging.InsertRows(rows), out var statement));
             return statement;
-        }
-
-        // Binds the pending rows by position (1-based, six per row), runs the statement once, and resets it.
-        private void Run(sqlite3_stmt statement)
-        {
-            for (var row = 0; row < buffered; row++)
-            {
-                var ((line, payment), at) = (pending[row], (row * StagingSql.Columns.Count) + 1);
-                Check(raw.sqlite3_bind_int64(statement, at, line));
-                Check(raw.sqlite3_bind_text(statement, at + 1, payment.PaymentId));
-                Check(raw.sqlite3_bind_text(statement, at + 2, payment.UserId));
-                Check(raw.sqlite3_bind_text(statement, at + 3, Amount.ToCanonicalString(payment.Amount)));
-                Check(raw.sqlite3_bind_text(statement, at + 4, payment.Currency));
-                Check(raw.sqlite3_bind_text(statement, at + 5, payment.Status));
-            }
-
-            var rc = raw.sqlite3_step(statement);
-            raw.sqlite3_reset(statement);
-            buffered = 0;
-            if (rc != raw.SQLITE_DONE)
-            {
-                SqliteException.ThrowExceptionForRC(rc, connection.Handle);
-            }
         }
 
         private void Check(int rc)

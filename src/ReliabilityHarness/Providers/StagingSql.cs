@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace ReliabilityHarness.Providers;
 
 /// <summary>
@@ -40,10 +42,19 @@ public sealed record StagingSql(string Create, string? Drop, string UpdateChange
         return new StagingSql(Fill(create), drop is null ? null : Fill(drop), Fill(updateChanged), Fill(insertNew), quotedStaging, terminator);
     }
 
-    /// <summary>A multi-row INSERT of <paramref name="rows"/> staged rows, parameters <c>@l{i}, @p{i}, @u{i}, @a{i}, @c{i}, @s{i}</c>.</summary>
+    /// <summary>The prefix of the amount parameters of <see cref="InsertRows"/>.</summary>
+    public const string AmountPrefix = "@a";
+
+    private static readonly string[] Prefixes = ["@l", "@p", "@u", AmountPrefix, "@c", "@s"];
+
+    /// <summary>The parameters of row <paramref name="row"/> of <see cref="InsertRows"/>, in <see cref="Columns"/> order: <c>@l{row}, @p{row}, @u{row}, @a{row}, @c{row}, @s{row}</c>.</summary>
+    public static IEnumerable<string> RowParameters(int row) =>
+        Prefixes.Select(prefix => prefix + row.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>A multi-row INSERT of <paramref name="rows"/> staged rows, parameters <see cref="RowParameters"/> of each, by name or by position.</summary>
     public string InsertRows(int rows) =>
         $"INSERT INTO {Staging} ({string.Join(", ", Columns)}) VALUES "
-        + string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(@l{i}, @p{i}, @u{i}, @a{i}, @c{i}, @s{i})"))
+        + string.Join(", ", Enumerable.Range(0, rows).Select(i => $"({string.Join(", ", RowParameters(i))})"))
         + Terminator;
 
     /// <summary>

@@ -23,52 +23,60 @@ public abstract class StagingWriter : IAsyncDisposable
 }
 
 /// <summary>
-/// The portable writer: multi-row parameterised INSERTs of <c>rowsPerStatement</c> rows, one prepared command
-/// reused for every full batch (the drivers keep its statement prepared or its plan cached), so each round trip
-/// carries many rows.
+/// A writer that sends rows in statements of <c>rowsPerStatement</c> rows: it holds one statement's rows, sends
+/// them when the statement is full, and the rest, fewer, on <see cref="StagingWriter.CompleteAsync"/>.
 /// </summary>
-public sealed class BatchedInsertStagingWriter : StagingWriter
+public abstract class BufferedStagingWriter : StagingWriter
+{
+    private readonly (long Line, Payment Payment)[] pending;
+    private int buffered;
+
+    protected BufferedStagingWriter(int rowsPerStatement)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rowsPerStatement, 1);
+        pending = new (long, Payment)[rowsPerStatement];
+    }
+
+    /// <summary>How many rows a full statement carries.</summary>
+    protected int RowsPerStatement => pending.Length;
+
+    public override ValueTask WriteAsync(long line, Payment payment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(payment);
+        pending[buffered++] = (line, payment);
+        return buffered == pending.Length ? FlushAsync(cancellationToken) : ValueTask.CompletedTask;
+    }
+
+    public override ValueTask CompleteAsync(CancellationToken cancellationToken) =>
+        buffered > 0 ? FlushAsync(cancellationToken) : ValueTask.CompletedTask;
+
+    /// <summary>Sends <paramref name="rows"/> in one statement; a full statement has <see cref="RowsPerStatement"/> of them.</summary>
+    protected abstract ValueTask SendAsync(ReadOnlyMemory<(long Line, Payment Payment)> rows, CancellationToken cancellationToken);
+
+    private async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        await SendAsync(pending.AsMemory(0, buffered), cancellationToken);
+        buffered = 0;
+    }
+}
+
+/// <summary>
+/// The portable writer: multi-row parameterised INSERTs, one command reused for every full statement (the drivers
+/// keep its statement prepared or its plan cached), so each round trip carries many rows.
+/// </summary>
+public sealed class BatchedInsertStagingWriter : BufferedStagingWriter
 {
     private readonly Provider provider;
     private readonly DbConnection connection;
     private readonly DbTransaction transaction;
-    private readonly int rowsPerStatement;
     private readonly DbCommand full;
-    private readonly object[] values;
-    private int buffered;
 
     public BatchedInsertStagingWriter(Provider provider, DbConnection connection, DbTransaction transaction, int rowsPerStatement)
+        : base(rowsPerStatement)
     {
         ArgumentNullException.ThrowIfNull(provider);
-        ArgumentOutOfRangeException.ThrowIfLessThan(rowsPerStatement, 1);
-        (this.provider, this.connection, this.transaction, this.rowsPerStatement) = (provider, connection, transaction, rowsPerStatement);
-        values = new object[rowsPerStatement * StagingSql.Columns.Count];
+        (this.provider, this.connection, this.transaction) = (provider, connection, transaction);
         full = Command(rowsPerStatement);
-    }
-
-    public override async ValueTask WriteAsync(long line, Payment payment, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(payment);
-        var at = buffered * StagingSql.Columns.Count;
-        values[at] = line;
-        values[at + 1] = payment.PaymentId;
-        values[at + 2] = payment.UserId;
-        values[at + 3] = provider.AmountParameter(payment.Amount);
-        values[at + 4] = payment.Currency;
-        values[at + 5] = payment.Status;
-        if (++buffered == rowsPerStatement)
-        {
-            await FlushAsync(full, cancellationToken);
-        }
-    }
-
-    public override async ValueTask CompleteAsync(CancellationToken cancellationToken)
-    {
-        if (buffered > 0)
-        {
-            await using var rest = Command(buffered);
-            await FlushAsync(rest, cancellationToken);
-        }
     }
 
     public override async ValueTask DisposeAsync()
@@ -77,15 +85,31 @@ public sealed class BatchedInsertStagingWriter : StagingWriter
         await base.DisposeAsync();
     }
 
-    private async ValueTask FlushAsync(DbCommand command, CancellationToken cancellationToken)
+    protected override async ValueTask SendAsync(ReadOnlyMemory<(long Line, Payment Payment)> rows, CancellationToken cancellationToken)
     {
-        for (var i = 0; i < buffered * StagingSql.Columns.Count; i++)
+        var command = rows.Length == RowsPerStatement ? full : Command(rows.Length);
+        try
         {
-            command.Parameters[i].Value = values[i];
-        }
+            var at = 0;
+            foreach (var (line, payment) in rows.Span)
+            {
+                command.Parameters[at++].Value = line;
+                command.Parameters[at++].Value = payment.PaymentId;
+                command.Parameters[at++].Value = payment.UserId;
+                command.Parameters[at++].Value = provider.AmountParameter(payment.Amount);
+                command.Parameters[at++].Value = payment.Currency;
+                command.Parameters[at++].Value = payment.Status;
+            }
 
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        buffered = 0;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        finally
+        {
+            if (command != full)
+            {
+                await command.DisposeAsync();
+            }
+        }
     }
 
     private DbCommand Command(int rows)
@@ -95,18 +119,17 @@ public sealed class BatchedInsertStagingWriter : StagingWriter
         command.Transaction = transaction;
         for (var row = 0; row < rows; row++)
         {
-            foreach (var prefix in new[] { "@l", "@p", "@u", "@a", "@c", "@s" })
+            foreach (var name in StagingSql.RowParameters(row))
             {
                 var parameter = command.CreateParameter();
-                parameter.ParameterName = prefix + row.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                if (prefix == "@a")
+                if (name.StartsWith(StagingSql.AmountPrefix, StringComparison.Ordinal))
                 {
                     // The amount gets the engine type the payments statements give it (e.g. decimal(19,4)).
                     parameter.ParameterName = PaymentsSql.Amount;
                     provider.PrepareParameter(parameter);
-                    parameter.ParameterName = prefix + row.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 }
 
+                parameter.ParameterName = name;
                 command.Parameters.Add(parameter);
             }
         }
