@@ -77,7 +77,7 @@ public sealed class MariaDbProvider : Provider
     private StagingSql? staging;
 
     public override StagingSql Staging => staging ??= StagingSql.For(Quote("payments_staging"), Quote(PaymentsSql.TableName),
-        CreateStagingSql, "DROP TEMPORARY TABLE IF EXISTS {staging}", UpdateChangedSql, InsertNewSql);
+        CreateStagingSql, "DROP TEMPORARY TABLE IF EXISTS {staging}", InsertNewSql, updateChanged: UpdateChangedSql);
 
     // 500 rows per INSERT: MySqlConnector writes the values into the statement text, well under max_allowed_packet.
     protected override int StagingRowsPerStatement => 500;

@@ -56,15 +56,6 @@ public sealed class PostgreSqlProvider : Provider
         ) ON COMMIT DROP
         """;
 
-    // UPDATE … FROM: a stored row joins its staged rows; repeated ids are identical by then, so which one joins
-    // does not matter (postgresql.org/docs/current/sql-update.html).
-    private const string UpdateChangedSql = """
-        UPDATE {table} AS p SET status = s.status, processed_at = @processed_at
-        FROM {staging} AS s
-        WHERE p.payment_id = s.payment_id AND p.user_id = s.user_id AND p.amount = s.amount
-          AND p.currency = s.currency AND p.status <> s.status
-        """;
-
     // DO NOTHING skips an id that is stored, one inserted earlier by this statement (a repeat), and one another
     // writer inserts concurrently (it waits for that writer's outcome), so the row count is what this run inserted.
     private const string InsertNewSql = """
@@ -82,7 +73,7 @@ public sealed class PostgreSqlProvider : Provider
     public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, UpsertSql, Truncate(Quote(PaymentsSql.TableName)));
 
     public override StagingSql Staging => staging ??= StagingSql.For("pg_temp." + Quote("payments_staging"), Quote(PaymentsSql.TableName),
-        CreateStagingSql, null, UpdateChangedSql, InsertNewSql);
+        CreateStagingSql, null, InsertNewSql);
 
     // Binary COPY (Npgsql's binary importer) is the engine's bulk path: no SQL text per row, no text parsing on
     // the server (npgsql.org/doc/copy.html; postgresql.org/docs/current/sql-copy.html).

@@ -90,7 +90,7 @@ public sealed class SqlServerProvider : Provider
     private StagingSql? staging;
 
     public override StagingSql Staging => staging ??= StagingSql.For(Quote("#payments_staging"), Quote(PaymentsSql.TableName),
-        CreateStagingSql, DropStagingSql, UpdateChangedSql, InsertNewSql, terminator: ";");
+        CreateStagingSql, DropStagingSql, InsertNewSql, updateChanged: UpdateChangedSql, terminator: ";");
 
     // 300 rows of 6 parameters: a request carries at most 2,100 parameters (learn.microsoft.com/sql/sql-server/
     // maximum-capacity-specifications-for-sql-server).

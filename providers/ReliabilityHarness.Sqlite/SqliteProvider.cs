@@ -57,14 +57,6 @@ public sealed class SqliteProvider : Provider
         )
         """;
 
-    // UPDATE … FROM since 3.33 (sqlite.org/lang_update.html#update_from).
-    private const string UpdateChangedSql = """
-        UPDATE {table} AS p SET status = s.status, processed_at = @processed_at
-        FROM {staging} AS s
-        WHERE p.payment_id = s.payment_id AND p.user_id = s.user_id AND p.amount = s.amount
-          AND p.currency = s.currency AND p.status <> s.status
-        """;
-
     // "WHERE true" tells the parser the ON CONFLICT belongs to the INSERT, not to a join (sqlite.org/lang_upsert.html §2.2).
     private const string InsertNewSql = """
         INSERT INTO {table} (payment_id, user_id, amount, currency, status, processed_at)
@@ -81,7 +73,7 @@ public sealed class SqliteProvider : Provider
     public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, UpsertSql, Truncate(Quote(PaymentsSql.TableName)));
 
     public override StagingSql Staging => staging ??= StagingSql.For("temp." + Quote("payments_staging"), Quote(PaymentsSql.TableName),
-        CreateStagingSql, "DROP TABLE IF EXISTS {staging}", UpdateChangedSql, InsertNewSql);
+        CreateStagingSql, "DROP TABLE IF EXISTS {staging}", InsertNewSql);
 
     // 100 rows of 6 parameters per INSERT, far below SQLITE_MAX_VARIABLE_NUMBER (32,766 since 3.32).
     protected override int StagingRowsPerStatement => 100;

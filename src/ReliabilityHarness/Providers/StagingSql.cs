@@ -33,8 +33,21 @@ public sealed record StagingSql(string Create, string? Drop, string UpdateChange
 
     private const string Selected = "s.line, s.payment_id, s.user_id, s.amount, s.currency, s.status";
 
+    /// <summary>
+    /// <see cref="UpdateChanged"/> as <c>UPDATE … FROM</c> (PostgreSQL; SQLite since 3.33): a stored row joins its
+    /// staged rows; repeated ids are identical by then, so which one joins does not matter
+    /// (postgresql.org/docs/current/sql-update.html, sqlite.org/lang_update.html#update_from).
+    /// </summary>
+    public const string UpdateFrom = """
+        UPDATE {table} AS p SET status = s.status, processed_at = @processed_at
+        FROM {staging} AS s
+        WHERE p.payment_id = s.payment_id AND p.user_id = s.user_id AND p.amount = s.amount
+          AND p.currency = s.currency AND p.status <> s.status
+        """;
+
     /// <summary>A provider's statements with <see cref="StagingTable"/> and <see cref="PaymentsSql.Table"/> filled in.</summary>
-    public static StagingSql For(string quotedStaging, string quotedTable, string create, string? drop, string updateChanged, string insertNew, string terminator = "")
+    public static StagingSql For(string quotedStaging, string quotedTable, string create, string? drop, string insertNew,
+        string updateChanged = UpdateFrom, string terminator = "")
     {
         string Fill(string sql) => sql
             .Replace(StagingTable, quotedStaging, StringComparison.Ordinal)
