@@ -16,7 +16,7 @@ internal static class ReadAhead
     public static async IAsyncEnumerable<T> ReadAheadAsync<T>(this IAsyncEnumerable<T> source, Action<T>? observe = null, int chunkSize = 1024, int chunks = 8,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var channel = Channel.CreateBounded<T[]>(new BoundedChannelOptions(chunks) { SingleReader = true, SingleWriter = true });
+        var channel = Channel.CreateBounded<List<T>>(new BoundedChannelOptions(chunks) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Exception? failure = null;
         var reader = Task.Run(async () =>
@@ -30,14 +30,14 @@ internal static class ReadAhead
                     chunk.Add(item);
                     if (chunk.Count == chunkSize)
                     {
-                        await channel.Writer.WriteAsync([.. chunk], stop.Token).ConfigureAwait(false);
-                        chunk.Clear();
+                        await channel.Writer.WriteAsync(chunk, stop.Token).ConfigureAwait(false);
+                        chunk = new List<T>(chunkSize);
                     }
                 }
 
                 if (chunk.Count > 0)
                 {
-                    await channel.Writer.WriteAsync([.. chunk], stop.Token).ConfigureAwait(false);
+                    await channel.Writer.WriteAsync(chunk, stop.Token).ConfigureAwait(false);
                 }
             }
             catch (Exception e)

@@ -156,22 +156,29 @@ internal sealed class RobustIngest : IIngestStrategy
     {
         if (provider.Staging.Drop is { } drop)
         {
-            await using var command = DbCommands.Create(connection, transaction, drop);
+            await using var command = Query(provider, connection, transaction, drop);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
-    private static async Task<bool> AnyStoredAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    private static async Task<bool> AnyStoredAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        await CountAsync(provider, connection, transaction, provider.Staging.AnyStored(provider.Quote(PaymentsSql.TableName)), cancellationToken) == 1;
+
+    private static Task<long> CountIdenticalAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        CountAsync(provider, connection, transaction, provider.Staging.CountIdentical(provider.Quote(PaymentsSql.TableName)), cancellationToken);
+
+    private static async Task<long> CountAsync(Provider provider, DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken)
     {
-        await using var command = DbCommands.Create(connection, transaction, provider.Staging.AnyStored(provider.Quote(PaymentsSql.TableName)));
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) == 1;
+        await using var command = Query(provider, connection, transaction, sql);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
-    private static async Task<long> CountIdenticalAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    /// <summary>A statement over the staging table, which may run long on a large input: no command timeout where the engine allows.</summary>
+    private static DbCommand Query(Provider provider, DbConnection connection, DbTransaction transaction, string sql, params (string Name, object Value)[] parameters)
     {
-        await using var command = DbCommands.Create(connection, transaction, provider.Staging.CountIdentical(provider.Quote(PaymentsSql.TableName)));
+        var command = DbCommands.Create(connection, transaction, sql, parameters);
         provider.NoTimeout(command);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        return command;
     }
 
     /// <summary>How many staged rows repeat an earlier identical one, and the first that repeats an id with another payload or status.</summary>
@@ -183,9 +190,8 @@ internal sealed class RobustIngest : IIngestStrategy
         }
 
         var ids = seen.AllRowsNeeded ? [] : seen.Suspects.ToArray();
-        await using var command = DbCommands.Create(connection, transaction, provider.Staging.RowsById(ids.Length),
+        await using var command = Query(provider, connection, transaction, provider.Staging.RowsById(ids.Length),
             ids.Select((id, i) => ($"@id{i.ToString(CultureInfo.InvariantCulture)}", (object)id)).ToArray());
-        provider.NoTimeout(command);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         long duplicates = 0;
         (long Line, Payment Payment)? first = null;
@@ -218,9 +224,8 @@ internal sealed class RobustIngest : IIngestStrategy
     {
         var sql = provider.Staging.Mismatches(provider.Quote(PaymentsSql.TableName), before is not null);
         await using var command = before is { } line
-            ? DbCommands.Create(connection, transaction, sql, (StagingSql.Line, line))
-            : DbCommands.Create(connection, transaction, sql);
-        provider.NoTimeout(command);
+            ? Query(provider, connection, transaction, sql, (StagingSql.Line, line))
+            : Query(provider, connection, transaction, sql);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
