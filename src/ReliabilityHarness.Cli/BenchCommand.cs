@@ -23,9 +23,7 @@ internal static class BenchCommand
         var rows = arguments.Get("rows") is { } text
             ? int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 10 ? n : throw new UsageException($"--rows expects a whole number of at least 10, got '{text}'")
             : DefaultRows;
-        var providers = (arguments.Get("providers") ?? "sqlite,postgresql")
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(Target.ProviderNamed).ToList();
+        var providers = Target.ProvidersNamed(arguments.Get("providers") ?? "sqlite,postgresql");
 
         var directory = Directory.CreateTempSubdirectory("reliability-bench-");
         try

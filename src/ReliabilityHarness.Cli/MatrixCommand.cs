@@ -20,14 +20,7 @@ internal static class MatrixCommand
             throw new UsageException($"unknown format '{format}'; expected {string.Join(", ", MatrixFormats.Names)}");
         }
 
-        var names = (arguments.Get("providers") ?? string.Join(',', ProviderCatalog.All.Select(p => p.Name)))
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var providers = names.Select(name => ProviderCatalog.Find(name)
-            ?? throw new UsageException($"unknown provider '{name}'; known: {string.Join(", ", ProviderCatalog.All.Select(p => p.Name))}")).Distinct().ToList();
-        if (providers.Count == 0)
-        {
-            throw new UsageException("--providers names no provider");
-        }
+        var providers = Target.ProvidersNamed(arguments.Get("providers") ?? string.Join(',', ProviderCatalog.All.Select(p => p.Name)));
 
         var report = await MatrixRunner.RunAsync(providers, environment, ChildCommand.InDirectory(AppContext.BaseDirectory),
             line => error.WriteLine($"matrix: {line}"), cancellationToken: cancellationToken);

@@ -28,6 +28,13 @@ internal sealed class Target(Provider provider, string connectionString, string 
     public static Provider ProviderNamed(string name) => ProviderCatalog.Find(name)
         ?? throw new UsageException($"unknown provider '{name}'; known: {string.Join(", ", ProviderCatalog.All.Select(p => p.Name))}");
 
+    /// <summary>The providers of a comma-separated <c>--providers</c> list, each once, in the order given.</summary>
+    public static IReadOnlyList<Provider> ProvidersNamed(string list)
+    {
+        var providers = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ProviderNamed).Distinct().ToList();
+        return providers.Count > 0 ? providers : throw new UsageException("--providers names no provider");
+    }
+
     public static async Task<Target> ResolveAsync(Provider provider, string? connection, Func<string, string?> environment, TextWriter output, CancellationToken cancellationToken)
     {
         Target target;

@@ -33,6 +33,16 @@ public static class SamplePayments
         }
     }
 
+    /// <summary>The header line of the CSVs written here, with its line break.</summary>
+    public const string CsvHeader = "payment_id,user_id,amount,currency,status\n";
+
+    /// <summary>One payment as a CSV line with its line break (the samples need no quoting).</summary>
+    public static string CsvLine(Payment payment)
+    {
+        ArgumentNullException.ThrowIfNull(payment);
+        return $"{payment.PaymentId},{payment.UserId},{Amount.ToCanonicalString(payment.Amount)},{payment.Currency},{payment.Status}\n";
+    }
+
     /// <summary>Writes <paramref name="records"/> as a payments CSV (header with status, amounts in canonical form), streaming.</summary>
     public static async Task WriteCsvAsync(this IEnumerable<PaymentRecord> records, string path, CancellationToken cancellationToken = default)
     {
@@ -40,10 +50,10 @@ public static class SamplePayments
         var writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false), 1 << 16);
         await using (writer.ConfigureAwait(false))
         {
-            await writer.WriteAsync("payment_id,user_id,amount,currency,status\n".AsMemory(), cancellationToken).ConfigureAwait(false);
+            await writer.WriteAsync(CsvHeader.AsMemory(), cancellationToken).ConfigureAwait(false);
             foreach (var (payment, _) in records)
             {
-                await writer.WriteAsync($"{payment.PaymentId},{payment.UserId},{Amount.ToCanonicalString(payment.Amount)},{payment.Currency},{payment.Status}\n".AsMemory(), cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(CsvLine(payment).AsMemory(), cancellationToken).ConfigureAwait(false);
             }
         }
     }

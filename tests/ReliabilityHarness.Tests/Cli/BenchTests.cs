@@ -1,3 +1,5 @@
+using ReliabilityHarness.Cli;
+
 namespace ReliabilityHarness.Tests.Cli;
 
 /// <summary><c>reliability bench</c> runs end to end on a small file and prints its figures; the figures themselves are not judged here.</summary>
@@ -7,7 +9,7 @@ public sealed class BenchTests
     public async Task Bench_on_sqlite_prints_each_step_and_every_ratio()
     {
         var run = await CliRun.InProcessAsync(["bench", "--rows", "2000", "--providers", "sqlite"]);
-        var sqlite3 = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Any(d => File.Exists(Path.Combine(d, "sqlite3")));
+        var sqlite3 = HandIdiom.For(new ReliabilityHarness.Sqlite.SqliteProvider(), "Data Source=unused.db")!.Installed();
 
         using (Assert.EnterMultipleScope())
         {

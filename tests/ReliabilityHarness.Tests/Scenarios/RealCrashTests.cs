@@ -206,6 +206,5 @@ public sealed class RealCrashTests(Provider provider) : EngineFixture(provider)
     }
 
     internal static string Csv(IEnumerable<PaymentRecord> records) =>
-        "payment_id,user_id,amount,currency,status\n" + string.Concat(records.Select(r =>
-            $"{r.Payment.PaymentId},{r.Payment.UserId},{Amount.ToCanonicalString(r.Payment.Amount)},{r.Payment.Currency},{r.Payment.Status}\n"));
+        SamplePayments.CsvHeader + string.Concat(records.Select(r => SamplePayments.CsvLine(r.Payment)));
 }
