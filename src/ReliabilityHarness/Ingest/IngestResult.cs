@@ -38,8 +38,22 @@ public enum FailureKind
 /// <summary>A run's failure: what went wrong, the engine's code and its meaning if any, and what the database was left with.</summary>
 public sealed record IngestFailure(FailureKind Kind, string Message, string? ErrorCode, bool RolledBack, DbErrorKind? ErrorKind = null);
 
+/// <summary>How a run wrote its rows.</summary>
+public enum WritePath
+{
+    /// <summary>One statement per row (the unreliable strategies).</summary>
+    RowByRow,
+
+    /// <summary>The robust strategy into an empty table: every row straight into it.</summary>
+    FirstLoad,
+
+    /// <summary>The robust strategy through its staging table (a table with rows, or a first load that met a repeated id).</summary>
+    Staged,
+}
+
 /// <summary>The outcome of one ingest run.</summary>
-public sealed record IngestResult(string Strategy, IngestCounts Counts, IngestFailure? Failure, int Attempts = 1)
+/// <param name="Path">How the last attempt wrote (or was writing when it failed).</param>
+public sealed record IngestResult(string Strategy, IngestCounts Counts, IngestFailure? Failure, int Attempts = 1, WritePath Path = WritePath.RowByRow)
 {
     public bool Succeeded => Failure is null;
 }

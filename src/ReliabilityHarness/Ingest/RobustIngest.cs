@@ -12,7 +12,8 @@ namespace ReliabilityHarness.Ingest;
 /// jittered pause, up to <see cref="IngestOptions.MaxAttempts"/> times; never half of it, and never a constraint
 /// violation. Rerunning is safe even when a COMMIT's outcome is unknown: the run is idempotent. The rows go through a
 /// staging table in the engine (see <see cref="StagingSql"/>), so memory does not grow with the input.
-/// <paramref name="payments"/> is enumerated once per attempt.
+/// An empty table is loaded without staging (<see cref="Provider.LoadsEmptyTableDirectly"/>).
+/// <paramref name="payments"/> is enumerated once per attempt; twice when a first load meets a repeated id.
 /// </summary>
 internal sealed class RobustIngest : IIngestStrategy
 {
@@ -55,7 +56,7 @@ internal sealed class RobustIngest : IIngestStrategy
                 await run.ReachAsync(IngestCheckpoint.BeforeCommit, counts.Rows, cancellationToken);
                 committing = true;
                 await transaction.CommitAsync(cancellationToken);
-                return new IngestResult(Name, counts.Snapshot(), null);
+                return new IngestResult(Name, counts.Snapshot(), null, Path: counts.Path);
             }
             catch when (!committing)
             {
@@ -68,33 +69,27 @@ internal sealed class RobustIngest : IIngestStrategy
             var failure = Failures.Describe(provider, e, connectionString, rolledBack: !committing);
             return new IngestResult(Name, counts.Snapshot(), committing
                 ? failure with { Message = $"{failure.Message} (during COMMIT: the engine either rolled the transaction back or never received the commit)" }
-                : failure);
+                : failure, Path: counts.Path);
         }
     }
 
-    // The set-based path. Rows stream into a staging table private to the session (the engine's bulk path where it
-    // has one), then a few statements write the table from it and check what they did: memory stays flat however
-    // long the input, and every guarantee of the row-by-row loop holds, because all of it is one transaction.
+    // A first load into an empty table goes straight into it; anything else, or a first load that meets a
+    // duplicate key, goes the set-based way. Rows stream into a staging table private to the session (the engine's
+    // bulk path where it has one), then a few statements write the table from it and check what they did: memory
+    // stays flat however long the input, and every guarantee of the row-by-row loop holds, because all of it is
+    // one transaction.
     private static async Task WriteAsync(Provider provider, DbConnection connection, DbTransaction transaction, IAsyncEnumerable<PaymentRecord> payments, RunPoints run, Counts counts, CancellationToken cancellationToken)
     {
-        var options = run.Options;
-        var now = options.Now();
+        var now = run.Options.Now();
+        if (await FirstLoadAsync(provider, connection, transaction, payments, run, counts, now, cancellationToken))
+        {
+            return;
+        }
+
         var seen = new SeenIds();
         await using (var staging = await provider.BeginStagingAsync(connection, transaction, cancellationToken))
         {
-            await foreach (var (incoming, line) in payments.ReadAheadAsync(record => seen.Add(record.Payment.PaymentId), cancellationToken: cancellationToken))
-            {
-                options.CrashIfDue(counts.Rows);
-                if (counts.Rows > 0)
-                {
-                    await run.ReachAsync(IngestCheckpoint.AfterRow, counts.Rows, cancellationToken);
-                }
-
-                counts.Rows++;
-                await staging.WriteAsync(line, incoming, cancellationToken);
-            }
-
-            await staging.CompleteAsync(cancellationToken);
+            await StreamAsync(staging, payments, seen, run, counts, stopEarly: false, cancellationToken);
         }
 
         // The same id twice in the input: identical rows count once, differing rows are a conflict. When a line
@@ -150,6 +145,73 @@ internal sealed class RobustIngest : IIngestStrategy
 
         counts.Unchanged = distinct - counts.Inserted - counts.Updated;
         await DropStagingAsync(provider, connection, transaction, cancellationToken);
+    }
+
+    private const string FirstLoadSavepoint = "first_load";
+
+    /// <summary>
+    /// Loads an empty table without staging (<see cref="Provider.LoadsEmptyTableDirectly"/>): true when every row
+    /// went in, all inserted. When an id comes twice (surely, from the ids kept exactly, which stops the load early;
+    /// or as the engine's duplicate-key error) it rolls back to its savepoint and returns false, the counts as they
+    /// were, for the staged way to read the input again.
+    /// </summary>
+    private static async Task<bool> FirstLoadAsync(Provider provider, DbConnection connection, DbTransaction transaction, IAsyncEnumerable<PaymentRecord> payments, RunPoints run, Counts counts, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!provider.LoadsEmptyTableDirectly || await AnyStoredAsync(provider, connection, transaction, cancellationToken))
+        {
+            return false;
+        }
+
+        counts.Path = WritePath.FirstLoad;
+        await transaction.SaveAsync(FirstLoadSavepoint, cancellationToken);
+        try
+        {
+            await using var writer = await provider.BeginFirstLoadAsync(connection, transaction, now, cancellationToken);
+            if (await StreamAsync(writer, payments, new SeenIds(exactOnly: true), run, counts, stopEarly: true, cancellationToken))
+            {
+                counts.Inserted = counts.Rows;
+                return true;
+            }
+        }
+        catch (Exception e) when (provider.Recognize(e) == DbErrorKind.UniqueViolation)
+        {
+            // An id the input repeats past the ids kept exactly, or one another writer stored after the table was
+            // found empty: the engine found it, and the staged way sorts out which.
+        }
+
+        await transaction.RollbackAsync(FirstLoadSavepoint, cancellationToken);
+        counts.Rows = 0;
+        counts.Path = WritePath.Staged;
+        return false;
+    }
+
+    /// <summary>
+    /// Reads the input ahead (feeding <paramref name="seen"/> on the reading thread) and writes every row, counting
+    /// them and reaching the run's per-row checkpoints (not again those an earlier pass reached). With
+    /// <paramref name="stopEarly"/>, stops before the first row that surely repeats an id and returns false.
+    /// </summary>
+    private static async Task<bool> StreamAsync(StagingWriter writer, IAsyncEnumerable<PaymentRecord> payments, SeenIds seen, RunPoints run, Counts counts, bool stopEarly, CancellationToken cancellationToken)
+    {
+        await foreach (var (incoming, line) in payments.ReadAheadAsync(record => seen.Add(record.Payment.PaymentId), cancellationToken: cancellationToken))
+        {
+            run.Options.CrashIfDue(counts.Rows);
+            if (counts.Rows > counts.Reached)
+            {
+                counts.Reached = counts.Rows;
+                await run.ReachAsync(IngestCheckpoint.AfterRow, counts.Rows, cancellationToken);
+            }
+
+            if (stopEarly && seen.SurelyRepeated)
+            {
+                return false;
+            }
+
+            counts.Rows++;
+            await writer.WriteAsync(line, incoming, cancellationToken);
+        }
+
+        await writer.CompleteAsync(cancellationToken);
+        return true;
     }
 
     private static async Task DropStagingAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
@@ -267,6 +329,11 @@ internal sealed class RobustIngest : IIngestStrategy
         public long Updated;
         public long Unchanged;
         public long Duplicates;
+
+        /// <summary>The last row count an after-row checkpoint was reached at: a second pass over the input does not reach them again.</summary>
+        public long Reached;
+
+        public WritePath Path = WritePath.Staged;
 
         public IngestCounts Snapshot() => new(Rows, Inserted, Updated, Unchanged, Duplicates);
     }

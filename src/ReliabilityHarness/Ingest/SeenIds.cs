@@ -22,9 +22,15 @@ internal sealed class SeenIds
     /// <summary>How many ids are remembered exactly before the filter takes over.</summary>
     public const int ExactIds = 1 << 16;
 
+    private readonly bool exactOnly;
     private readonly HashSet<string> suspects = new(StringComparer.Ordinal);
     private HashSet<string>? exact = new(StringComparer.Ordinal);
     private ulong[]? bits;
+
+    private volatile bool surelyRepeated;
+
+    /// <summary>An id surely occurs twice (one of the ids kept exactly came again).</summary>
+    public bool SurelyRepeated => surelyRepeated;
 
     /// <summary>Some id may occur twice.</summary>
     public bool MaybeRepeated => AllRowsNeeded || suspects.Count > 0;
@@ -34,14 +40,30 @@ internal sealed class SeenIds
 
     public IReadOnlyCollection<string> Suspects => suspects;
 
+    /// <param name="exactOnly">
+    /// Look only at the ids kept exactly and forget the rest (no filter): for a first load, where the only question
+    /// is whether to stop early, and the table's key finds any later repeat.
+    /// </param>
+    public SeenIds(bool exactOnly = false) => this.exactOnly = exactOnly;
+
     public void Add(string id)
     {
         ArgumentNullException.ThrowIfNull(id);
+        if (exact is null && exactOnly)
+        {
+            return;
+        }
+
         if (exact is not null)
         {
             if (!exact.Add(id))
             {
+                surelyRepeated = true;
                 Suspect(id);
+            }
+            else if (exact.Count > ExactIds && exactOnly)
+            {
+                exact = null;
             }
             else if (exact.Count > ExactIds)
             {

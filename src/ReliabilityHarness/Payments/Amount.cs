@@ -15,7 +15,13 @@ public static class Amount
     /// <summary>Parses <paramref name="text"/> or says what was expected instead (the caller adds what it got).</summary>
     public static bool TryParse(string text, out decimal amount, out string? problem)
     {
-        amount = 0m;
+        ArgumentNullException.ThrowIfNull(text);
+        problem = null;
+        if (TryParseWellFormed(text, out amount))
+        {
+            return true;
+        }
+
         problem = Check(text);
         if (problem is not null)
         {
@@ -33,10 +39,106 @@ public static class Amount
     }
 
     /// <summary>
-    /// The one text form every provider stores or compares: invariant culture, '.' as the point, no trailing zeros
-    /// (12.30 → "12.3"), so equal amounts have equal text.
+    /// The one pass every valid amount takes: digits, optionally '.' and 1 to 4 digits, at most 15 significant
+    /// digits before the point, not zero. The digits (at most 19 significant: below 2^64) are the decimal's
+    /// mantissa and the fractional digits its scale, so the value is exactly what <c>decimal.Parse</c> gives, trailing
+    /// zeros included. Anything else returns false, and <see cref="Check"/> says what is wrong with it.
     /// </summary>
-    public static string ToCanonicalString(decimal amount) => amount.ToString("0.####", CultureInfo.InvariantCulture);
+    private static bool TryParseWellFormed(ReadOnlySpan<char> text, out decimal amount)
+    {
+        amount = 0m;
+        ulong mantissa = 0;
+        var significant = 0;
+        var at = 0;
+        for (; at < text.Length && char.IsAsciiDigit(text[at]); at++)
+        {
+            if ((mantissa != 0 || text[at] != '0') && ++significant > MaxIntegerDigits)
+            {
+                return false;
+            }
+
+            mantissa = (mantissa * 10) + (ulong)(text[at] - '0');
+        }
+
+        if (at == 0)
+        {
+            return false;
+        }
+
+        var scale = 0;
+        if (at < text.Length)
+        {
+            if (text[at++] != '.')
+            {
+                return false;
+            }
+
+            for (; at < text.Length && char.IsAsciiDigit(text[at]) && scale < MaxFractionDigits; at++, scale++)
+            {
+                mantissa = (mantissa * 10) + (ulong)(text[at] - '0');
+            }
+
+            if (scale == 0 || at != text.Length)
+            {
+                return false;
+            }
+        }
+
+        if (mantissa == 0)
+        {
+            return false;
+        }
+
+        amount = new decimal((int)(uint)mantissa, (int)(uint)(mantissa >> 32), 0, isNegative: false, (byte)scale);
+        return true;
+    }
+
+    /// <summary>
+    /// The one text form every provider stores or compares: invariant culture, '.' as the point, no trailing zeros
+    /// (12.30 → "12.3"), so equal amounts have equal text. Written from the decimal's mantissa and scale for every
+    /// amount the contract allows; any other decimal is formatted as "0.####".
+    /// </summary>
+    public static string ToCanonicalString(decimal amount)
+    {
+        Span<int> bits = stackalloc int[4];
+        decimal.GetBits(amount, bits);
+        var scale = (bits[3] >> 16) & 0xFF;
+        if (bits[2] != 0 || bits[3] < 0 || scale > MaxFractionDigits)
+        {
+            return amount.ToString("0.####", CultureInfo.InvariantCulture);
+        }
+
+        var mantissa = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
+        for (; scale > 0 && mantissa % 10 == 0; scale--)
+        {
+            mantissa /= 10;
+        }
+
+        Span<char> digits = stackalloc char[20];
+        mantissa.TryFormat(digits, out var length, default, CultureInfo.InvariantCulture);
+        if (scale == 0)
+        {
+            return new string(digits[..length]);
+        }
+
+        // "0." and leading zeros when every digit is a fractional one (0.0012), else the point among the digits.
+        var integerDigits = Math.Max(length - scale, 0);
+        var zeros = Math.Max(scale - length, 0);
+        Span<char> text = stackalloc char[length + zeros + 2];
+        var at = 0;
+        if (integerDigits == 0)
+        {
+            text[at++] = '0';
+        }
+
+        digits[..integerDigits].CopyTo(text[at..]);
+        at += integerDigits;
+        text[at++] = '.';
+        text.Slice(at, zeros).Fill('0');
+        at += zeros;
+        digits[integerDigits..length].CopyTo(text[at..]);
+        return new string(text[..(at + length - integerDigits)]);
+    }
 
     private static string? Check(string text)
     {

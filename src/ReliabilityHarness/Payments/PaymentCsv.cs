@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Unicode;
@@ -24,6 +25,12 @@ public static class PaymentCsv
     private static readonly string[] RequiredColumns = ["payment_id", "user_id", "amount", "currency"];
     private const string StatusColumn = "status";
     private static readonly string ExpectedHeader = string.Join(',', RequiredColumns) + "[,status]";
+
+    private static readonly SearchValues<char> StatusCharacters = SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+
+    // What char.IsControl holds for: U+0000–U+001F and U+007F–U+009F, all below U+00A0.
+    private static readonly SearchValues<char> ControlCharacters = SearchValues.Create(
+        Enumerable.Range(0, 0xA0).Select(c => (char)c).Where(char.IsControl).ToArray());
 
     /// <summary>Reads every payment of <paramref name="path"/>, validating as it goes.</summary>
     public static async IAsyncEnumerable<PaymentRecord> ReadAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -204,7 +211,7 @@ public static class PaymentCsv
         }
 
         var currency = Text(reader, path, columns.Currency, "currency");
-        if (currency.Length != 3 || !currency.All(char.IsAsciiLetterUpper) || !Currencies.IsKnown(currency))
+        if (currency.Length != 3 || currency.AsSpan().ContainsAnyExceptInRange('A', 'Z') || !Currencies.IsKnown(currency))
         {
             var problem = currency.Length == 3 && currency.All(char.IsAsciiLetter) && Currencies.IsKnown(currency.ToUpperInvariant())
                 ? $"currency: expected an upper-case ISO 4217 code, got {Show(currency)} (write {currency.ToUpperInvariant()})"
@@ -218,7 +225,7 @@ public static class PaymentCsv
             var given = Text(reader, path, columns.Status, "status");
             if (given.Length > 0)
             {
-                if (given.Length > MaxStatusLength || !given.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+                if (given.Length > MaxStatusLength || given.AsSpan().ContainsAnyExcept(StatusCharacters))
                 {
                     throw FieldError(reader, path, columns.Status,
                         $"status: expected up to {MaxStatusLength} letters, digits, '_' or '-' (such as captured), got {Show(given)}");
@@ -239,7 +246,7 @@ public static class PaymentCsv
             { Length: 0 } => "expected a non-empty id",
             { Length: > MaxIdLength } => $"expected at most {MaxIdLength} characters, got {value.Length}",
             _ when char.IsWhiteSpace(value[0]) || char.IsWhiteSpace(value[^1]) => $"expected no leading or trailing spaces, got {Show(value)}",
-            _ when value.Any(char.IsControl) => $"expected no control characters, got {Show(value)}",
+            _ when value.AsSpan().ContainsAny(ControlCharacters) => $"expected no control characters, got {Show(value)}",
             _ => null,
         };
         return problem is null ? value : throw FieldError(reader, path, field, $"{name}: {problem}");

@@ -60,6 +60,23 @@ public abstract class Provider
         return new BatchedInsertStagingWriter(this, connection, transaction, StagingRowsPerStatement);
     }
 
+    /// <summary>
+    /// Whether a first load into an empty payments table skips the staging table: the rows go straight into the
+    /// table (<see cref="BeginFirstLoadAsync"/>) under a savepoint, with plain INSERTs or the bulk path, so every row
+    /// is new or the engine fails the write with its duplicate-key error. On that error (an id repeated in the input,
+    /// or stored by another writer meanwhile) the run rolls back to the savepoint and goes the staged way. Only where
+    /// a duplicate key leaves the transaction usable after ROLLBACK TO SAVEPOINT (not SQL Server under XACT_ABORT ON).
+    /// </summary>
+    public virtual bool LoadsEmptyTableDirectly => false;
+
+    /// <summary>
+    /// The writer of a first load: every row into the payments table with processed_at = <paramref name="processedAt"/>,
+    /// an id that is stored failing with the engine's duplicate-key error. The portable writer sends multi-row
+    /// INSERTs (<see cref="StagingSql.LoadRows"/>); a provider with a bulk path overrides this.
+    /// </summary>
+    public virtual Task<StagingWriter> BeginFirstLoadAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset processedAt, CancellationToken cancellationToken) =>
+        Task.FromResult<StagingWriter>(new BatchedInsertStagingWriter(this, connection, transaction, StagingRowsPerStatement, processedAt));
+
     /// <summary>Drops a staging table left in the session, if any, and creates the run's.</summary>
     protected async Task CreateStagingAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {

@@ -21,7 +21,13 @@ namespace ReliabilityHarness.Providers;
 /// </param>
 /// <param name="Staging">The staging table's name as the statements write it (quoted, qualified where needed).</param>
 /// <param name="Terminator">What ends a statement in the dialect's own style (T-SQL: a semicolon); empty elsewhere.</param>
-public sealed record StagingSql(string Create, string? Drop, string UpdateChanged, string InsertNew, string Staging, string Terminator)
+/// <param name="Table">The payments table's name as the statements write it (quoted).</param>
+/// <param name="CountIdenticalSql">
+/// How many staged rows the table holds exactly so (same id, payload and status), where the dialect needs its own
+/// form of <see cref="StandardCountIdentical"/>; null for that one.
+/// </param>
+public sealed record StagingSql(string Create, string? Drop, string UpdateChanged, string InsertNew, string Staging, string Terminator, string Table,
+    string? CountIdenticalSql = null)
 {
     public const string Line = "@line";
 
@@ -47,12 +53,13 @@ public sealed record StagingSql(string Create, string? Drop, string UpdateChange
 
     /// <summary>A provider's statements with <see cref="StagingTable"/> and <see cref="PaymentsSql.Table"/> filled in.</summary>
     public static StagingSql For(string quotedStaging, string quotedTable, string create, string? drop, string insertNew,
-        string updateChanged = UpdateFrom, string terminator = "")
+        string updateChanged = UpdateFrom, string terminator = "", string? countIdentical = null)
     {
         string Fill(string sql) => sql
             .Replace(StagingTable, quotedStaging, StringComparison.Ordinal)
             .Replace(PaymentsSql.Table, quotedTable, StringComparison.Ordinal);
-        return new StagingSql(Fill(create), drop is null ? null : Fill(drop), Fill(updateChanged), Fill(insertNew), quotedStaging, terminator);
+        return new StagingSql(Fill(create), drop is null ? null : Fill(drop), Fill(updateChanged), Fill(insertNew), quotedStaging, terminator, quotedTable,
+            countIdentical is null ? null : Fill(countIdentical));
     }
 
     /// <summary>The prefix of the amount parameters of <see cref="InsertRows"/>.</summary>
@@ -60,14 +67,36 @@ public sealed record StagingSql(string Create, string? Drop, string UpdateChange
 
     private static readonly string[] Prefixes = ["@l", "@p", "@u", AmountPrefix, "@c", "@s"];
 
-    /// <summary>The parameters of row <paramref name="row"/> of <see cref="InsertRows"/>, in <see cref="Columns"/> order: <c>@l{row}, @p{row}, @u{row}, @a{row}, @c{row}, @s{row}</c>.</summary>
-    public static IEnumerable<string> RowParameters(int row) =>
-        Prefixes.Select(prefix => prefix + row.ToString(CultureInfo.InvariantCulture));
+    /// <summary>The prefix of the processed_at parameters of <see cref="LoadRows"/>.</summary>
+    public const string ProcessedAtPrefix = "@t";
+
+    private static readonly string[] LoadPrefixes = ["@p", "@u", AmountPrefix, "@c", "@s", ProcessedAtPrefix];
+
+    /// <summary>The payments table's columns as <see cref="LoadRows"/> fills them.</summary>
+    public static readonly IReadOnlyList<string> LoadColumns = ["payment_id", "user_id", "amount", "currency", "status", "processed_at"];
+
+    /// <summary>
+    /// The parameters of row <paramref name="row"/> of <see cref="InsertRows"/>, in <see cref="Columns"/> order:
+    /// <c>@l{row}, @p{row}, @u{row}, @a{row}, @c{row}, @s{row}</c>; with <paramref name="load"/>, those of
+    /// <see cref="LoadRows"/> in <see cref="LoadColumns"/> order: <c>@p{row}, @u{row}, @a{row}, @c{row}, @s{row}, @t{row}</c>.
+    /// </summary>
+    public static IEnumerable<string> RowParameters(int row, bool load = false) =>
+        (load ? LoadPrefixes : Prefixes).Select(prefix => prefix + row.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>A multi-row INSERT of <paramref name="rows"/> staged rows, parameters <see cref="RowParameters"/> of each, by name or by position.</summary>
     public string InsertRows(int rows) =>
         $"INSERT INTO {Staging} ({string.Join(", ", Columns)}) VALUES "
         + string.Join(", ", Enumerable.Range(0, rows).Select(i => $"({string.Join(", ", RowParameters(i))})"))
+        + Terminator;
+
+    /// <summary>
+    /// A multi-row INSERT of <paramref name="rows"/> payments straight into the payments table (a first load into an
+    /// empty table needs no staging), parameters <c>RowParameters(row, load: true)</c> of each; every <c>@t</c> is the
+    /// run's processed_at. A plain INSERT: an id that is stored fails it with the engine's duplicate-key error.
+    /// </summary>
+    public string LoadRows(int rows) =>
+        $"INSERT INTO {Table} ({string.Join(", ", LoadColumns)}) VALUES "
+        + string.Join(", ", Enumerable.Range(0, rows).Select(i => $"({string.Join(", ", RowParameters(i, load: true))})"))
         + Terminator;
 
     /// <summary>
@@ -93,7 +122,9 @@ public sealed record StagingSql(string Create, string? Drop, string UpdateChange
     public string AnyStored(string quotedTable) => $"SELECT CASE WHEN EXISTS (SELECT 1 FROM {quotedTable}) THEN 1 ELSE 0 END" + Terminator;
 
     /// <summary>How many staged rows the table holds exactly so (same id, payload and status).</summary>
-    public string CountIdentical(string quotedTable) =>
+    public string CountIdentical(string quotedTable) => CountIdenticalSql ?? StandardCountIdentical(quotedTable);
+
+    private string StandardCountIdentical(string quotedTable) =>
         $"SELECT COUNT(*) FROM {Staging} s JOIN {quotedTable} p ON p.payment_id = s.payment_id"
         + " WHERE p.user_id = s.user_id AND p.amount = s.amount AND p.currency = s.currency AND p.status = s.status" + Terminator;
 
@@ -109,6 +140,7 @@ public sealed record StagingSql(string Create, string? Drop, string UpdateChange
         yield return new("Staging.UpdateChanged", UpdateChanged);
         yield return new("Staging.InsertNew", InsertNew);
         yield return new("Staging.InsertRows", InsertRows(2));
+        yield return new("Staging.LoadRows", LoadRows(2));
         yield return new("Staging.RowsById", RowsById(2));
         yield return new("Staging.AllRows", RowsById(0));
         yield return new("Staging.AnyStored", AnyStored(quotedTable));

@@ -5,7 +5,7 @@ namespace ReliabilityHarness.Providers;
 
 /// <summary>
 /// Streams a run's rows into its staging table (<see cref="StagingSql"/>) inside the run's transaction, the fastest
-/// way the engine takes them. Rows may be held in a bounded buffer until <see cref="CompleteAsync"/>; disposing
+/// way the engine takes them; or, on a first load into an empty table, straight into the payments table. Rows may be held in a bounded buffer until <see cref="CompleteAsync"/>; disposing
 /// without completing abandons the rows (the transaction is rolled back anyway).
 /// </summary>
 public abstract class StagingWriter : IAsyncDisposable
@@ -62,22 +62,28 @@ public abstract class BufferedStagingWriter : StagingWriter
 
 /// <summary>
 /// The portable writer: multi-row parameterised INSERTs, one command reused for every full statement (the drivers
-/// keep its statement prepared or its plan cached), so each round trip carries many rows.
+/// keep its statement prepared or its plan cached), so each round trip carries many rows. Into the staging table
+/// (<see cref="StagingSql.InsertRows"/>), or, given the run's <c>processedAt</c>, into the payments table
+/// (<see cref="StagingSql.LoadRows"/>).
 /// </summary>
 public sealed class BatchedInsertStagingWriter : BufferedStagingWriter
 {
     private readonly Provider provider;
     private readonly DbConnection connection;
     private readonly DbTransaction transaction;
+    private readonly object? processedAt;
     private readonly DbCommand full;
 
-    public BatchedInsertStagingWriter(Provider provider, DbConnection connection, DbTransaction transaction, int rowsPerStatement)
+    public BatchedInsertStagingWriter(Provider provider, DbConnection connection, DbTransaction transaction, int rowsPerStatement, DateTimeOffset? processedAt = null)
         : base(rowsPerStatement)
     {
         ArgumentNullException.ThrowIfNull(provider);
         (this.provider, this.connection, this.transaction) = (provider, connection, transaction);
+        this.processedAt = processedAt is { } at ? provider.TimestampParameter(at) : null;
         full = Command(rowsPerStatement);
     }
+
+    private bool Load => processedAt is not null;
 
     public override async ValueTask DisposeAsync()
     {
@@ -93,12 +99,20 @@ public sealed class BatchedInsertStagingWriter : BufferedStagingWriter
             var at = 0;
             foreach (var (line, payment) in rows.Span)
             {
-                command.Parameters[at++].Value = line;
+                if (!Load)
+                {
+                    command.Parameters[at++].Value = line;
+                }
+
                 command.Parameters[at++].Value = payment.PaymentId;
                 command.Parameters[at++].Value = payment.UserId;
                 command.Parameters[at++].Value = provider.AmountParameter(payment.Amount);
                 command.Parameters[at++].Value = payment.Currency;
                 command.Parameters[at++].Value = payment.Status;
+                if (Load)
+                {
+                    command.Parameters[at++].Value = processedAt;
+                }
             }
 
             await command.ExecuteNonQueryAsync(cancellationToken);
@@ -115,17 +129,18 @@ public sealed class BatchedInsertStagingWriter : BufferedStagingWriter
     private DbCommand Command(int rows)
     {
         var command = connection.CreateCommand();
-        command.CommandText = provider.Staging.InsertRows(rows);
+        command.CommandText = Load ? provider.Staging.LoadRows(rows) : provider.Staging.InsertRows(rows);
         command.Transaction = transaction;
         for (var row = 0; row < rows; row++)
         {
-            foreach (var name in StagingSql.RowParameters(row))
+            foreach (var name in StagingSql.RowParameters(row, Load))
             {
                 var parameter = command.CreateParameter();
-                if (name.StartsWith(StagingSql.AmountPrefix, StringComparison.Ordinal))
+                if (name.StartsWith(StagingSql.AmountPrefix, StringComparison.Ordinal) || name.StartsWith(StagingSql.ProcessedAtPrefix, StringComparison.Ordinal))
                 {
-                    // The amount gets the engine type the payments statements give it (e.g. decimal(19,4)).
-                    parameter.ParameterName = PaymentsSql.Amount;
+                    // The amount and the timestamp get the engine types the payments statements give them (e.g.
+                    // decimal(19,4), datetime2).
+                    parameter.ParameterName = name.StartsWith(StagingSql.AmountPrefix, StringComparison.Ordinal) ? PaymentsSql.Amount : PaymentsSql.ProcessedAt;
                     provider.PrepareParameter(parameter);
                 }
 

@@ -13,6 +13,9 @@ public sealed class InjectionTests(Provider provider) : EngineFixture(provider)
         "Robert'); DROP TABLE payments;--",
         "/* comment */ pay",
         "back\\slash\\' quote",
+        "\\N", // COPY's text-format NULL
+        "\\.", // COPY's text-format end of data
+        "pay\\tid", // a backslash and a t, not a tab
         "`backtick` [bracket]",
         "ｐａｙ_001", // full-width lookalike of pay_001
         "pay_ОО1", // Cyrillic О

@@ -29,6 +29,7 @@ public sealed class StagedIngestTests(Provider provider) : EngineFixture(provide
         using (Assert.EnterMultipleScope())
         {
             Assert.That(same.Counts, Is.EqualTo(new IngestCounts(Distinct + 1, Distinct, 0, 0, 1)), () => same.Failure?.Message ?? string.Empty);
+            Assert.That(same.Path, Is.EqualTo(WritePath.Staged), "a first load that met the repeat at the table's key went the staged way");
             Assert.That(refused.Failure?.Kind, Is.EqualTo(FailureKind.IdempotencyConflict));
             Assert.That(refused.Failure?.Message, Does.Contain($"'{first.Payment.PaymentId}' at line {Distinct + 2}").And.Contain($"line {first.Line} has the same id"));
             Assert.That(await ReadTableAsync(other), Is.Empty, "rolled back");

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace ReliabilityHarness.Tests.Input;
 
 public sealed class AmountTests
@@ -34,5 +36,41 @@ public sealed class AmountTests
     {
         Assert.That(Amount.TryParse(text, out _, out var problem), Is.False);
         Assert.That(problem, Does.Contain(fragment));
+    }
+
+    // The parser reads every valid amount in one pass and the formatter writes it from the mantissa: both must give
+    // exactly what decimal.Parse and the "0.####" format give (scale included), leading and trailing zeros too.
+    [Test]
+    public void Parsing_and_formatting_agree_with_the_framework_on_every_shape_of_valid_amount()
+    {
+        var random = new Random(20261128);
+        string Digits(int count) => new(Enumerable.Range(0, count).Select(_ => (char)('0' + random.Next(10))).ToArray());
+        for (var i = 0; i < 20_000; i++)
+        {
+            var integer = new string('0', random.Next(0, 4)) + Digits(random.Next(1, Amount.MaxIntegerDigits + 1));
+            var fraction = Digits(random.Next(0, Amount.MaxFractionDigits + 1));
+            var text = fraction.Length == 0 ? integer : $"{integer}.{fraction}";
+            var expected = decimal.Parse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+            Assert.That(Amount.TryParse(text, out var amount, out var problem), Is.EqualTo(expected > 0m), text);
+            if (expected > 0m)
+            {
+                Assert.That(decimal.GetBits(amount), Is.EqualTo(decimal.GetBits(expected)), text);
+                Assert.That(Amount.ToCanonicalString(amount), Is.EqualTo(expected.ToString("0.####", CultureInfo.InvariantCulture)), text);
+            }
+            else
+            {
+                Assert.That(problem, Does.Contain("positive"), text);
+            }
+        }
+    }
+
+    [TestCase("12.34567")]
+    [TestCase("-12.5")]
+    [TestCase("79228162514264337593543950335")]
+    [TestCase("0.00001")]
+    public void A_decimal_outside_the_contract_is_still_formatted_as_the_format_string_does(string text)
+    {
+        var value = decimal.Parse(text, NumberStyles.Number, CultureInfo.InvariantCulture);
+        Assert.That(Amount.ToCanonicalString(value), Is.EqualTo(value.ToString("0.####", CultureInfo.InvariantCulture)));
     }
 }

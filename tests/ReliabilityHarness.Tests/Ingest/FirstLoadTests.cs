@@ -1,0 +1,109 @@
+using ReliabilityHarness.Tests.Engines;
+
+namespace ReliabilityHarness.Tests.Ingest;
+
+/// <summary>
+/// A first load into an empty table goes straight into it, under a savepoint; an id that comes twice, found early
+/// among the ids kept exactly or late by the table's key, or stored by another writer meanwhile, sends the run the
+/// staged way, and the counts come out as if it had gone that way from the start.
+/// </summary>
+[TestFixtureSource(typeof(EngineCatalog), nameof(EngineCatalog.All))]
+public sealed class FirstLoadTests(Provider provider) : EngineFixture(provider)
+{
+    private static readonly List<PaymentRecord> Thousand = SamplePayments.Generate(1_000, seed: 31).ToList();
+
+    private WritePath FirstLoad => Provider.LoadsEmptyTableDirectly ? WritePath.FirstLoad : WritePath.Staged;
+
+    [Test]
+    public async Task An_empty_table_is_loaded_straight_and_a_rerun_goes_through_staging()
+    {
+        await using var database = await NewDatabaseAsync();
+        var first = await IngestAsync(database, IngestStrategies.Robust, Thousand);
+        var stored = await ReadTableAsync(database);
+        var rerun = await IngestAsync(database, IngestStrategies.Robust, Thousand);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(first.Counts, Is.EqualTo(new IngestCounts(1_000, 1_000, 0, 0, 0)), () => first.Failure?.Message ?? string.Empty);
+            Assert.That(first.Path, Is.EqualTo(FirstLoad));
+            Assert.That(stored.Select(r => r.Payment), Is.EquivalentTo(Thousand.Select(r => r.Payment)), "every row as read");
+            Assert.That(stored.Sum(r => r.Payment.Amount), Is.EqualTo(Thousand.Sum(r => r.Payment.Amount)));
+            Assert.That(rerun.Counts, Is.EqualTo(new IngestCounts(1_000, 0, 0, 1_000, 0)), () => rerun.Failure?.Message ?? string.Empty);
+            Assert.That(rerun.Path, Is.EqualTo(WritePath.Staged));
+        }
+    }
+
+    [Test]
+    public async Task A_repeat_among_the_first_ids_sends_the_run_the_staged_way_and_no_checkpoint_is_reached_twice()
+    {
+        await using var database = await NewDatabaseAsync();
+        var reached = new List<long>();
+
+        // More rows than the reading thread holds ahead (8 chunks of 1,024), so the first pass has written and
+        // reached thousands of rows when it sees the repeat at the end.
+        var many = SamplePayments.Generate(20_000, seed: 32).ToList();
+        var input = many.Append(many[5] with { Line = 20_002 }).ToList();
+        var result = await IngestAsync(database, IngestStrategies.Robust, input, new IngestOptions(Time: new SteppingClock(), Checkpoint: (checkpoint, _) =>
+        {
+            if (checkpoint.Point == IngestCheckpoint.AfterRow)
+            {
+                reached.Add(checkpoint.RowsHandled);
+            }
+
+            return Task.CompletedTask;
+        }));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.Counts, Is.EqualTo(new IngestCounts(20_001, 20_000, 0, 0, 1)), () => result.Failure?.Message ?? string.Empty);
+            Assert.That(result.Path, Is.EqualTo(WritePath.Staged));
+            Assert.That(reached, Is.EqualTo(Enumerable.Range(1, 20_000).Select(n => (long)n)), "each after-row point once, in order, across both passes");
+            Assert.That(await ReadTableAsync(database), Has.Count.EqualTo(20_000));
+        }
+    }
+
+    [Test]
+    public async Task A_differing_repeat_in_a_first_load_is_refused_naming_both_lines_and_nothing_stays()
+    {
+        await using var database = await NewDatabaseAsync();
+        var changed = Thousand[7] with { Line = 1_002, Payment = Thousand[7].Payment with { Status = "refunded" } };
+        var result = await IngestAsync(database, IngestStrategies.Robust, Thousand.Append(changed));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.Failure?.Kind, Is.EqualTo(FailureKind.IdempotencyConflict));
+            Assert.That(result.Failure?.Message, Does.Contain($"at line 1002: line {Thousand[7].Line} has the same id"));
+            Assert.That(await ReadTableAsync(database), Is.Empty);
+        }
+    }
+
+    [Test]
+    public async Task An_id_another_writer_commits_during_a_first_load_is_found_and_counted_unchanged()
+    {
+        if (Provider.IsEmbedded)
+        {
+            Assert.Ignore($"{Provider.DisplayName} lets one writer at a time: no other writer can commit during the run");
+        }
+
+        await using var database = await NewDatabaseAsync();
+        var theirs = Thousand[600];
+        IngestResult? other = null;
+        var result = await IngestAsync(database, IngestStrategies.Robust, Thousand, new IngestOptions(Time: new SteppingClock(), Checkpoint: async (checkpoint, ct) =>
+        {
+            // Early in the first pass (rows are still buffered in the client): the other writer stores an id the
+            // run has not sent yet, and commits.
+            if (checkpoint is { Point: IngestCheckpoint.AfterRow, RowsHandled: 10 } && other is null)
+            {
+                other = await IngestStrategies.Unreliable.RunAsync(Provider, database.ConnectionString, new[] { theirs }.AsStream(), new IngestOptions(), ct);
+            }
+        }));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(other?.Counts.Inserted, Is.EqualTo(1), () => other?.Failure?.Message ?? "the other writer did not run");
+            Assert.That(result.Counts, Is.EqualTo(new IngestCounts(1_000, 999, 0, 1, 0)), () => result.Failure?.Message ?? string.Empty);
+            Assert.That(result.Path, Is.EqualTo(WritePath.Staged), "the duplicate key sent the run the staged way");
+            Assert.That(await ReadTableAsync(database), Has.Count.EqualTo(1_000));
+        }
+    }
+}
