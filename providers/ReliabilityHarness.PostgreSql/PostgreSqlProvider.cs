@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Data;
 using System.Data.Common;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using DotNet.Testcontainers.Configurations;
 using Npgsql;
@@ -101,6 +102,58 @@ public sealed class PostgreSqlProvider : Provider
 
     public override async Task<StagingWriter> BeginFirstLoadAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset processedAt, CancellationToken cancellationToken) =>
         await CopyWriter.BeginAsync((NpgsqlConnection)connection, Staging.Table, StagingSql.LoadColumns, processedAt, cancellationToken);
+
+    // A cursor (postgresql.org/docs/current/sql-declare.html) reads the table in its scan order, 10,000 rows per
+    // FETCH: a rerun that stops at its first difference has read only that far, and CLOSE ends the scan. The
+    // cursor lives in the run's transaction and sees what the run's statements see. A scan of a large table starts
+    // where another scan last was unless synchronize_seqscans is off (runtime-config-compatible.html), which would
+    // make every rerun after the first look out of order; SET LOCAL turns it off until the transaction ends.
+    public override IAsyncEnumerable<Payment>? ReadStoredInScanOrder(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        ReadByCursorAsync(connection, transaction, cancellationToken);
+
+    private async IAsyncEnumerable<Payment> ReadByCursorAsync(DbConnection connection, DbTransaction transaction, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var cursor = Quote("payments_scan");
+        await using (var declare = new NpgsqlCommand(
+            $"SET LOCAL synchronize_seqscans = off; DECLARE {cursor} NO SCROLL CURSOR FOR SELECT payment_id, user_id, amount, currency, status FROM {Quote(PaymentsSql.TableName)}",
+            (NpgsqlConnection)connection, (NpgsqlTransaction)transaction))
+        {
+            await declare.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        try
+        {
+            await using var fetch = new NpgsqlCommand($"FETCH FORWARD 10000 FROM {cursor}", (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+            NoTimeout(fetch);
+            for (var more = true; more;)
+            {
+                more = false;
+                await using var reader = await fetch.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    more = true;
+                    yield return new Payment(reader.GetString(0), reader.GetString(1), reader.GetDecimal(2), reader.GetString(3), reader.GetString(4));
+                }
+            }
+        }
+        finally
+        {
+            await CloseCursorAsync(connection, transaction, cursor);
+        }
+    }
+
+    private static async Task CloseCursorAsync(DbConnection connection, DbTransaction transaction, string cursor)
+    {
+        try
+        {
+            await using var close = new NpgsqlCommand($"CLOSE {cursor}", (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+            await close.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            // The transaction failed or the connection is gone: the cursor went with it, and the run rolls back.
+        }
+    }
 
     /// <summary>
     /// Rows in COPY's binary format (postgresql.org/docs/current/sql-copy.html, "Binary Format"): a header, then per

@@ -49,6 +49,9 @@ public enum WritePath
 
     /// <summary>The robust strategy through its staging table (a table with rows, or a first load that met a repeated id).</summary>
     Staged,
+
+    /// <summary>The robust strategy found every row stored as it is, in the input's order, and wrote nothing.</summary>
+    Compared,
 }
 
 /// <summary>The outcome of one ingest run.</summary>

@@ -81,7 +81,10 @@ internal sealed class RobustIngest : IIngestStrategy
     private static async Task WriteAsync(Provider provider, DbConnection connection, DbTransaction transaction, IAsyncEnumerable<PaymentRecord> payments, RunPoints run, Counts counts, CancellationToken cancellationToken)
     {
         var now = run.Options.Now();
-        if (await FirstLoadAsync(provider, connection, transaction, payments, run, counts, now, cancellationToken))
+        var stored = await AnyStoredAsync(provider, connection, transaction, cancellationToken);
+        if (stored
+            ? await StoredInOrderAsync(provider, connection, transaction, payments, run, counts, cancellationToken)
+            : await FirstLoadAsync(provider, connection, transaction, payments, run, counts, now, cancellationToken))
         {
             return;
         }
@@ -89,7 +92,7 @@ internal sealed class RobustIngest : IIngestStrategy
         var seen = new SeenIds();
         await using (var staging = await provider.BeginStagingAsync(connection, transaction, cancellationToken))
         {
-            await StreamAsync(staging, payments, seen, run, counts, stopEarly: false, cancellationToken);
+            await StreamAsync(staging, payments, seen.Add, run, counts, stop: null, cancellationToken);
         }
 
         // The same id twice in the input: identical rows count once, differing rows are a conflict. When a line
@@ -157,7 +160,7 @@ internal sealed class RobustIngest : IIngestStrategy
     /// </summary>
     private static async Task<bool> FirstLoadAsync(Provider provider, DbConnection connection, DbTransaction transaction, IAsyncEnumerable<PaymentRecord> payments, RunPoints run, Counts counts, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (!provider.LoadsEmptyTableDirectly || await AnyStoredAsync(provider, connection, transaction, cancellationToken))
+        if (!provider.LoadsEmptyTableDirectly)
         {
             return false;
         }
@@ -166,8 +169,9 @@ internal sealed class RobustIngest : IIngestStrategy
         await transaction.SaveAsync(FirstLoadSavepoint, cancellationToken);
         try
         {
+            var seen = new SeenIds(exactOnly: true);
             await using var writer = await provider.BeginFirstLoadAsync(connection, transaction, now, cancellationToken);
-            if (await StreamAsync(writer, payments, new SeenIds(exactOnly: true), run, counts, stopEarly: true, cancellationToken))
+            if (await StreamAsync(writer, payments, seen.Add, run, counts, () => seen.SurelyRepeated, cancellationToken))
             {
                 counts.Inserted = counts.Rows;
                 return true;
@@ -186,13 +190,61 @@ internal sealed class RobustIngest : IIngestStrategy
     }
 
     /// <summary>
-    /// Reads the input ahead (feeding <paramref name="seen"/> on the reading thread) and writes every row, counting
-    /// them and reaching the run's per-row checkpoints (not again those an earlier pass reached). With
-    /// <paramref name="stopEarly"/>, stops before the first row that surely repeats an id and returns false.
+    /// Recognises the commonest rerun, the input a table was loaded from, without staging: the stored rows, in the
+    /// order a plain scan returns them (<see cref="Provider.ReadStoredInScanOrder"/>), are compared with the input's
+    /// in step. When every input row equals the stored row at its place, every one is stored exactly so (and no id
+    /// repeats: stored ids are distinct), and nothing is written: true. At the first difference (another order,
+    /// another row) it stops reading both and returns false, for the staged way to read the input again.
     /// </summary>
-    private static async Task<bool> StreamAsync(StagingWriter writer, IAsyncEnumerable<PaymentRecord> payments, SeenIds seen, RunPoints run, Counts counts, bool stopEarly, CancellationToken cancellationToken)
+    private static async Task<bool> StoredInOrderAsync(Provider provider, DbConnection connection, DbTransaction transaction, IAsyncEnumerable<PaymentRecord> payments, RunPoints run, Counts counts, CancellationToken cancellationToken)
     {
-        await foreach (var (incoming, line) in payments.ReadAheadAsync(record => seen.Add(record.Payment.PaymentId), cancellationToken: cancellationToken))
+        if (provider.ReadStoredInScanOrder(connection, transaction, cancellationToken) is not { } storedRows)
+        {
+            return false;
+        }
+
+        counts.Path = WritePath.Compared;
+        await using (var comparer = new InOrderComparer(storedRows.GetAsyncEnumerator(cancellationToken)))
+        {
+            if (await StreamAsync(comparer, payments, null, run, counts, () => comparer.Differs, cancellationToken))
+            {
+                counts.Unchanged = counts.Rows;
+                return true;
+            }
+        }
+
+        counts.Rows = 0;
+        counts.Path = WritePath.Staged;
+        return false;
+    }
+
+    /// <summary>A "writer" that compares each row with the next stored one and remembers the first difference.</summary>
+    private sealed class InOrderComparer(IAsyncEnumerator<Payment> stored) : StagingWriter
+    {
+        public bool Differs { get; private set; }
+
+        public override async ValueTask WriteAsync(long line, Payment payment, CancellationToken cancellationToken)
+        {
+            Differs = Differs || !await stored.MoveNextAsync() || stored.Current.PaymentId != payment.PaymentId || !stored.Current.IdenticalTo(payment);
+        }
+
+        public override ValueTask CompleteAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public override async ValueTask DisposeAsync()
+        {
+            await stored.DisposeAsync();
+            await base.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Reads the input ahead (<paramref name="observe"/> sees each id on the reading thread) and writes every row,
+    /// counting them and reaching the run's per-row checkpoints (not again those an earlier pass reached). Stops
+    /// and returns false as soon as <paramref name="stop"/> says so (checked before each row and at the end).
+    /// </summary>
+    private static async Task<bool> StreamAsync(StagingWriter writer, IAsyncEnumerable<PaymentRecord> payments, Action<string>? observe, RunPoints run, Counts counts, Func<bool>? stop, CancellationToken cancellationToken)
+    {
+        await foreach (var (incoming, line) in payments.ReadAheadAsync(observe is null ? null : record => observe(record.Payment.PaymentId), cancellationToken: cancellationToken))
         {
             run.Options.CrashIfDue(counts.Rows);
             if (counts.Rows > counts.Reached)
@@ -201,7 +253,7 @@ internal sealed class RobustIngest : IIngestStrategy
                 await run.ReachAsync(IngestCheckpoint.AfterRow, counts.Rows, cancellationToken);
             }
 
-            if (stopEarly && seen.SurelyRepeated)
+            if (stop?.Invoke() == true)
             {
                 return false;
             }
@@ -211,7 +263,7 @@ internal sealed class RobustIngest : IIngestStrategy
         }
 
         await writer.CompleteAsync(cancellationToken);
-        return true;
+        return stop?.Invoke() != true;
     }
 
     private static async Task DropStagingAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using ReliabilityHarness.Engines;
+using ReliabilityHarness.Payments;
 
 namespace ReliabilityHarness.Providers;
 
@@ -76,6 +77,14 @@ public abstract class Provider
     /// </summary>
     public virtual Task<StagingWriter> BeginFirstLoadAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset processedAt, CancellationToken cancellationToken) =>
         Task.FromResult<StagingWriter>(new BatchedInsertStagingWriter(this, connection, transaction, StagingRowsPerStatement, processedAt));
+
+    /// <summary>
+    /// The stored payments in the order a plain scan of the table returns them (for a table loaded by one run and
+    /// not changed since, the order of that run's input), read in batches so that stopping early costs nothing;
+    /// null where the provider cannot read them so. A rerun of the input the table was loaded from is recognised
+    /// by comparing the two in step, without staging.
+    /// </summary>
+    public virtual IAsyncEnumerable<Payment>? ReadStoredInScanOrder(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) => null;
 
     /// <summary>Drops a staging table left in the session, if any, and creates the run's.</summary>
     protected async Task CreateStagingAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
