@@ -5,9 +5,9 @@ using ReliabilityHarness.Payments;
 namespace ReliabilityHarness.Cli;
 
 /// <summary>
-/// <c>reliability ingest</c>. The robust strategy reads the file once: it validates each row as it stages it, and
-/// a bad row rolls the one transaction back, so nothing is written. The row-by-row strategies commit as they go,
-/// so for them the whole file is validated first.
+/// <c>reliability ingest</c>. The robust strategy validates each row as it writes it, and a bad row rolls the one
+/// transaction back, so nothing is written. The row-by-row strategies commit as they go, so for them the whole
+/// file is validated first. A pipe is copied to a temporary file first (<see cref="InputFile"/>).
 /// </summary>
 internal static class IngestCommand
 {
@@ -21,12 +21,26 @@ internal static class IngestCommand
             ? long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new UsageException($"--crash-after expects a whole number of rows (0 or more), got '{text}'")
             : null;
 
-        long? validated = strategy == IngestStrategies.Robust ? null : await PaymentCsv.ValidateAsync(input, cancellationToken);
+        await using var file = await InputFile.OpenAsync(input, cancellationToken);
+        try
+        {
+            return await RunAsync(arguments, file, strategy, crashAfter, output, error, environment, interactive, cancellationToken);
+        }
+        catch (InputException e)
+        {
+            throw file.Renamed(e);
+        }
+    }
+
+    private static async Task<int> RunAsync(Arguments arguments, InputFile file, IIngestStrategy strategy, long? crashAfter, TextWriter output, TextWriter error, Func<string, string?> environment, bool interactive, CancellationToken cancellationToken)
+    {
+        var (input, path) = (file.Name, file.Path);
+        long? validated = strategy == IngestStrategies.Robust ? null : await PaymentCsv.ValidateAsync(path, cancellationToken);
 
         await using var target = await Target.ResolveAsync(arguments, environment, output, cancellationToken);
-        var progress = interactive ? new Progress(error, validated ?? Progress.EstimateRows(input), TimeProvider.System) : null;
+        var progress = interactive ? new Progress(error, validated ?? Progress.EstimateRows(path), TimeProvider.System) : null;
         var pause = PausePoint.From(environment, error);
-        var result = await strategy.RunAsync(target.Provider, target.ConnectionString, PaymentCsv.ReadAsync(input, cancellationToken),
+        var result = await strategy.RunAsync(target.Provider, target.ConnectionString, PaymentCsv.ReadAsync(path, cancellationToken),
             new IngestOptions(crashAfter, Checkpoint: pause is null && progress is null ? null : async (checkpoint, ct) =>
             {
                 progress?.Report(checkpoint);

@@ -16,9 +16,14 @@ public sealed record CliRun(int Code, string Output, string Error)
     }
 
     /// <summary>Runs the built <c>reliability</c> executable as a user would, with a bounded wait.</summary>
-    public static async Task<CliRun> ProcessAsync(params string[] args)
+    public static Task<CliRun> ProcessAsync(params string[] args) => RunProcessAsync(null, args);
+
+    /// <summary>Runs the executable with <paramref name="standardInput"/> written into its standard input (a pipe), then closed.</summary>
+    public static Task<CliRun> PipedAsync(string standardInput, params string[] args) => RunProcessAsync(standardInput, args);
+
+    private static async Task<CliRun> RunProcessAsync(string? standardInput, string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = standardInput is not null };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "reliability.dll"));
         foreach (var arg in args)
         {
@@ -26,6 +31,12 @@ public sealed record CliRun(int Code, string Output, string Error)
         }
 
         using var process = Process.Start(start)!;
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteAsync(standardInput);
+            process.StandardInput.Close();
+        }
+
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));

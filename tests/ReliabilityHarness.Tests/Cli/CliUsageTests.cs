@@ -41,6 +41,36 @@ public sealed class CliUsageTests
         }
     }
 
+    // A pipe can be read once; the robust strategy reads its input again when a first load meets a repeated id,
+    // the row-by-row strategies validate before they write. The input is copied first, so each works on a pipe,
+    // and a problem is still reported against /dev/stdin.
+    [TestCase("robust")]
+    [TestCase("unreliable")]
+    public async Task An_input_from_a_pipe_is_read_as_often_as_the_run_needs(string strategy)
+    {
+        if (!File.Exists("/dev/stdin"))
+        {
+            Assert.Ignore("no /dev/stdin on this system");
+        }
+
+        using var files = new TempFiles();
+        var database = $"Data Source={files.PathOf("payments.db")}";
+        var input = "payment_id,user_id,amount,currency\npay_1,u1,1.50,USD\npay_2,u2,2,EUR\n" + (strategy == "robust" ? "pay_1,u1,1.50,USD\n" : string.Empty);
+        var run = await CliRun.PipedAsync(input, "ingest", "--input", "/dev/stdin", "--strategy", strategy, "--connection", database);
+        var bad = await CliRun.PipedAsync("payment_id,user_id,amount,currency\npay_9,u9,1e3,USD\n", "ingest", "--input", "/dev/stdin", "--connection", database);
+        var rows = await PaymentsTable.ReadAllAsync(new ReliabilityHarness.Sqlite.SqliteProvider(), database);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.Zero, run.Error);
+            Assert.That(run.Output, Does.Contain(strategy == "robust" ? "(3 rows)" : "(2 rows)").And.Contain("2 inserted"));
+            Assert.That(rows.Select(r => r.Payment.PaymentId), Is.EquivalentTo(new[] { "pay_1", "pay_2" }));
+            Assert.That(bad.Code, Is.EqualTo(2));
+            Assert.That(bad.Error, Does.StartWith("reliability: /dev/stdin:2:10: amount"));
+            Assert.That(Directory.GetFiles(Path.GetTempPath(), "reliability-input-*"), Is.Empty, "the copy is deleted");
+        }
+    }
+
     [Test]
     public async Task The_executable_prints_one_located_line_and_no_stack_trace_for_bad_input()
     {
