@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 using ReliabilityHarness.Engines;
@@ -95,6 +96,24 @@ public sealed class SqliteProvider : Provider
     public override Task<StagingWriter> BeginFirstLoadAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset processedAt, CancellationToken cancellationToken) =>
         Task.FromResult<StagingWriter>(new PositionalStagingWriter((SqliteConnection)connection, Staging, StagingRowsPerStatement,
             (string)TimestampParameter(processedAt)));
+
+    // The table has a rowid (it is not WITHOUT ROWID), and rows get rowids in the order they are inserted, so
+    // "ORDER BY rowid" is a plain scan in load order (sqlite.org/lang_createtable.html#rowid). Stopping early just
+    // resets the statement.
+    public override IAsyncEnumerable<Payment>? ReadStoredInScanOrder(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        ReadInRowidOrderAsync(connection, transaction, cancellationToken);
+
+    private async IAsyncEnumerable<Payment> ReadInRowidOrderAsync(DbConnection connection, DbTransaction transaction, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT payment_id, user_id, amount, currency, status FROM {Quote(PaymentsSql.TableName)} ORDER BY rowid";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return new Payment(reader.GetString(0), reader.GetString(1), ReadAmount(reader, 2), reader.GetString(3), reader.GetString(4));
+        }
+    }
 
     /// <summary>Multi-row INSERTs bound by position: into the staging table (line first), or, given processed_at, into the payments table (it last).</summary>
     private sealed class PositionalStagingWriter : BufferedStagingWriter

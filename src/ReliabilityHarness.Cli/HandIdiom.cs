@@ -108,6 +108,18 @@ internal abstract class HandIdiom
             start.Environment["PGDATABASE"] = builder.Database;
             start.Environment["PGUSER"] = builder.Username;
             start.Environment["PGPASSWORD"] = builder.Password;
+
+            // The same transport as the harness's own connection: Npgsql and libpq both prefer TLS by default, and
+            // a connection string that says otherwise is followed on both sides.
+            start.Environment["PGSSLMODE"] = builder.SslMode switch
+            {
+                SslMode.Disable => "disable",
+                SslMode.Allow => "allow",
+                SslMode.Require => "require",
+                SslMode.VerifyCA => "verify-ca",
+                SslMode.VerifyFull => "verify-full",
+                _ => "prefer",
+            };
             start.Environment["PGOPTIONS"] = "-c client_min_messages=warning" + (builder.SearchPath is { Length: > 0 } schema ? $" -c search_path={schema}" : string.Empty);
             return start;
         }
