@@ -73,8 +73,9 @@ internal sealed class RobustIngest : IIngestStrategy
         }
     }
 
-    // A first load into an empty table goes straight into it; anything else, or a first load that meets a
-    // duplicate key, goes the set-based way. Rows stream into a staging table private to the session (the engine's
+    // A first load into an empty table goes straight into it, and a rerun of the input a table was loaded from is
+    // compared with it in step; anything else, or either of those that meets a difference, goes the set-based
+    // way. Rows stream into a staging table private to the session (the engine's
     // bulk path where it has one), then a few statements write the table from it and check what they did: memory
     // stays flat however long the input, and every guarantee of the row-by-row loop holds, because all of it is
     // one transaction.

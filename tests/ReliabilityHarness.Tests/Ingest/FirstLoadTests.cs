@@ -35,6 +35,28 @@ public sealed class FirstLoadTests(Provider provider) : EngineFixture(provider)
         }
     }
 
+    // The bulk paths encode processed_at themselves (PostgreSQL's binary COPY: microseconds since 2000-01-01):
+    // what is stored must be the run's clock to the microsecond, whichever way the rows went in.
+    [Test]
+    public async Task Processed_at_is_the_runs_clock_to_the_microsecond_on_a_first_load_and_a_staged_one()
+    {
+        var start = new DateTimeOffset(2026, 11, 28, 1, 2, 3, TimeSpan.Zero).AddTicks(4_567_890);
+        await using var empty = await NewDatabaseAsync();
+        await using var seeded = await NewDatabaseAsync();
+        await IngestAsync(seeded, IngestStrategies.Robust, Thousand.Take(1));
+        var first = await IngestAsync(empty, IngestStrategies.Robust, Thousand, new IngestOptions(Time: new SteppingClock(start)));
+        var staged = await IngestAsync(seeded, IngestStrategies.Robust, Thousand, new IngestOptions(Time: new SteppingClock(start)));
+        var expected = start.AddSeconds(1);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(first.Path, Is.EqualTo(FirstLoad));
+            Assert.That(staged.Path, Is.EqualTo(WritePath.Staged));
+            Assert.That((await ReadTableAsync(empty)).Select(r => r.ProcessedAt).Distinct(), Is.EqualTo(new[] { expected }));
+            Assert.That((await ReadTableAsync(seeded)).Where(r => r.Payment.PaymentId != Thousand[0].Payment.PaymentId).Select(r => r.ProcessedAt).Distinct(), Is.EqualTo(new[] { expected }));
+        }
+    }
+
     [Test]
     public async Task A_rerun_of_the_same_input_writes_nothing_and_one_that_covers_part_of_the_table_too()
     {
