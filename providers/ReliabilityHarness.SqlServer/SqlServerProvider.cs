@@ -2,6 +2,7 @@ using System.Data;
 using System.Data.Common;
 using Microsoft.Data.SqlClient;
 using ReliabilityHarness.Engines;
+using ReliabilityHarness.Payments;
 using ReliabilityHarness.Providers;
 using Testcontainers.MsSql;
 
@@ -93,8 +94,59 @@ public sealed class SqlServerProvider : Provider
         CreateStagingSql, DropStagingSql, InsertNewSql, updateChanged: UpdateChangedSql, terminator: ";");
 
     // 300 rows of 6 parameters: a request carries at most 2,100 parameters (learn.microsoft.com/sql/sql-server/
-    // maximum-capacity-specifications-for-sql-server).
+    // maximum-capacity-specifications-for-sql-server). Only the portable writer uses it; staging goes by bulk copy.
     protected override int StagingRowsPerStatement => 300;
+
+    // SqlBulkCopy is the engine's bulk path (learn.microsoft.com/sql/connect/ado-net/sql/bulk-copy-operations-sql-server):
+    // rows travel as a bulk load, not as statements, into the run's temporary table, inside the run's transaction
+    // (SqlBulkCopy with the external SqlTransaction). They go in batches held in one reused DataTable, so memory
+    // stays flat. No SQL Server runs on the build machine: this path is exercised wherever one is provided.
+    public override async Task<StagingWriter> BeginStagingAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await CreateStagingAsync(connection, transaction, cancellationToken);
+        return new BulkCopyStagingWriter((SqlConnection)connection, (SqlTransaction)transaction, Staging.Staging);
+    }
+
+    private sealed class BulkCopyStagingWriter : BufferedStagingWriter
+    {
+        private const int BatchRows = 10_000;
+        private readonly SqlBulkCopy bulkCopy;
+        private readonly DataTable rows = new();
+
+        public BulkCopyStagingWriter(SqlConnection connection, SqlTransaction transaction, string staging)
+            : base(BatchRows)
+        {
+            bulkCopy = new SqlBulkCopy(connection, SqlBulkCopyOptions.Default, transaction) { DestinationTableName = staging, BulkCopyTimeout = 0 };
+            rows.Columns.Add(StagingSql.Columns[0], typeof(long));
+            rows.Columns.Add(StagingSql.Columns[1], typeof(string));
+            rows.Columns.Add(StagingSql.Columns[2], typeof(string));
+            rows.Columns.Add(StagingSql.Columns[3], typeof(decimal));
+            rows.Columns.Add(StagingSql.Columns[4], typeof(string));
+            rows.Columns.Add(StagingSql.Columns[5], typeof(string));
+            foreach (var column in StagingSql.Columns)
+            {
+                bulkCopy.ColumnMappings.Add(column, column);
+            }
+        }
+
+        protected override async ValueTask SendAsync(ReadOnlyMemory<(long Line, Payment Payment)> batch, CancellationToken cancellationToken)
+        {
+            rows.Clear();
+            foreach (var (line, payment) in batch.Span)
+            {
+                rows.Rows.Add(line, payment.PaymentId, payment.UserId, payment.Amount, payment.Currency, payment.Status);
+            }
+
+            await bulkCopy.WriteToServerAsync(rows, cancellationToken);
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            ((IDisposable)bulkCopy).Dispose();
+            rows.Dispose();
+            await base.DisposeAsync();
+        }
+    }
 
     /// <summary>The classic race, kept as a named negative control: the same MERGE without the lock hint.</summary>
     public const string PlainMergeVariant = "plain-merge";
