@@ -12,8 +12,9 @@ namespace ReliabilityHarness.Ingest;
 /// jittered pause, up to <see cref="IngestOptions.MaxAttempts"/> times; never half of it, and never a constraint
 /// violation. Rerunning is safe even when a COMMIT's outcome is unknown: the run is idempotent. The rows go through a
 /// staging table in the engine (see <see cref="StagingSql"/>), so memory does not grow with the input.
-/// An empty table is loaded without staging (<see cref="Provider.LoadsEmptyTableDirectly"/>).
-/// <paramref name="payments"/> is enumerated once per attempt; twice when a first load meets a repeated id.
+/// An empty table is loaded without staging (<see cref="Provider.LoadsEmptyTableDirectly"/>), and a rerun of the
+/// input a table was loaded from is compared with it without staging (<see cref="Provider.ReadStoredInScanOrder"/>).
+/// <paramref name="payments"/> is enumerated once per attempt; twice when either shortcut goes the staged way.
 /// </summary>
 internal sealed class RobustIngest : IIngestStrategy
 {
@@ -74,11 +75,10 @@ internal sealed class RobustIngest : IIngestStrategy
     }
 
     // A first load into an empty table goes straight into it, and a rerun of the input a table was loaded from is
-    // compared with it in step; anything else, or either of those that meets a difference, goes the set-based
-    // way. Rows stream into a staging table private to the session (the engine's
-    // bulk path where it has one), then a few statements write the table from it and check what they did: memory
-    // stays flat however long the input, and every guarantee of the row-by-row loop holds, because all of it is
-    // one transaction.
+    // compared with it in step; anything else, or either of those that meets a difference, goes the set-based way.
+    // Rows stream into a staging table private to the session (the engine's bulk path where it has one), then a few
+    // statements write the table from it and check what they did: memory stays flat however long the input, and
+    // every guarantee of the row-by-row loop holds, because all of it is one transaction.
     private static async Task WriteAsync(Provider provider, DbConnection connection, DbTransaction transaction, IAsyncEnumerable<PaymentRecord> payments, RunPoints run, Counts counts, CancellationToken cancellationToken)
     {
         var now = run.Options.Now();
@@ -109,8 +109,9 @@ internal sealed class RobustIngest : IIngestStrategy
         counts.Duplicates = duplicates;
         var distinct = counts.Rows - duplicates;
         // A rerun is recognised in one pass: every staged row is stored exactly so, and nothing is written. (With
-        // repeats in the input, the rows counted are not the ids; the checks below sort that case out.)
-        var identical = duplicates == 0 && await AnyStoredAsync(provider, connection, transaction, cancellationToken)
+        // repeats in the input, the rows counted are not the ids; the checks below sort that case out.) A table
+        // found empty is asked again: another writer may have stored rows since, which is why a first load fell back.
+        var identical = duplicates == 0 && (stored || await AnyStoredAsync(provider, connection, transaction, cancellationToken))
             ? await CountIdenticalAsync(provider, connection, transaction, cancellationToken)
             : 0;
         if (identical == distinct)
@@ -185,8 +186,7 @@ internal sealed class RobustIngest : IIngestStrategy
         }
 
         await transaction.RollbackAsync(FirstLoadSavepoint, cancellationToken);
-        counts.Rows = 0;
-        counts.Path = WritePath.Staged;
+        counts.StartStaged();
         return false;
     }
 
@@ -214,8 +214,7 @@ internal sealed class RobustIngest : IIngestStrategy
             }
         }
 
-        counts.Rows = 0;
-        counts.Path = WritePath.Staged;
+        counts.StartStaged();
         return false;
     }
 
@@ -277,10 +276,10 @@ internal sealed class RobustIngest : IIngestStrategy
     }
 
     private static async Task<bool> AnyStoredAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
-        await CountAsync(provider, connection, transaction, provider.Staging.AnyStored(provider.Quote(PaymentsSql.TableName)), cancellationToken) == 1;
+        await CountAsync(provider, connection, transaction, provider.Staging.AnyStored, cancellationToken) == 1;
 
     private static Task<long> CountIdenticalAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
-        CountAsync(provider, connection, transaction, provider.Staging.CountIdentical(provider.Quote(PaymentsSql.TableName)), cancellationToken);
+        CountAsync(provider, connection, transaction, provider.Staging.CountIdentical, cancellationToken);
 
     private static async Task<long> CountAsync(Provider provider, DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken)
     {
@@ -337,7 +336,7 @@ internal sealed class RobustIngest : IIngestStrategy
     /// <summary>The earliest staged row (before line <paramref name="before"/>, when given) that the table holds otherwise.</summary>
     private static async Task<Mismatch?> FirstMismatchAsync(Provider provider, DbConnection connection, DbTransaction transaction, long? before, CancellationToken cancellationToken)
     {
-        var sql = provider.Staging.Mismatches(provider.Quote(PaymentsSql.TableName), before is not null);
+        var sql = provider.Staging.Mismatches(before is not null);
         await using var command = before is { } line
             ? Query(provider, connection, transaction, sql, (StagingSql.Line, line))
             : Query(provider, connection, transaction, sql);
@@ -387,6 +386,9 @@ internal sealed class RobustIngest : IIngestStrategy
         public long Reached;
 
         public WritePath Path = WritePath.Staged;
+
+        /// <summary>A shortcut that did not hold: the staged way reads the input again from its first row.</summary>
+        public void StartStaged() => (Rows, Path) = (0, WritePath.Staged);
 
         public IngestCounts Snapshot() => new(Rows, Inserted, Updated, Unchanged, Duplicates);
     }

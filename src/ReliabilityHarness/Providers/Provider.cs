@@ -43,7 +43,7 @@ public abstract class Provider
     public virtual IEnumerable<KeyValuePair<string, string>> Statements() =>
         Sql.Named()
             .Concat(UnreliableUpserts.Select(v => new KeyValuePair<string, string>($"unreliable:{v.Key}", v.Value)))
-            .Concat(Staging.Named(Quote(PaymentsSql.TableName)));
+            .Concat(Staging.Named());
 
     /// <summary>The statements of the robust strategy's set-based path: a staging table and the writes from it.</summary>
     public abstract StagingSql Staging { get; }

@@ -22,12 +22,12 @@ namespace ReliabilityHarness.Providers;
 /// <param name="Staging">The staging table's name as the statements write it (quoted, qualified where needed).</param>
 /// <param name="Terminator">What ends a statement in the dialect's own style (T-SQL: a semicolon); empty elsewhere.</param>
 /// <param name="Table">The payments table's name as the statements write it (quoted).</param>
-/// <param name="CountIdenticalSql">
-/// How many staged rows the table holds exactly so (same id, payload and status), where the dialect needs its own
-/// form of <see cref="StandardCountIdentical"/>; null for that one.
+/// <param name="CountIdentical">
+/// How many staged rows the table holds exactly so (same id, payload and status): <see cref="StandardCountIdentical"/>
+/// unless the dialect needs its own form.
 /// </param>
 public sealed record StagingSql(string Create, string? Drop, string UpdateChanged, string InsertNew, string Staging, string Terminator, string Table,
-    string? CountIdenticalSql = null)
+    string CountIdentical)
 {
     public const string Line = "@line";
 
@@ -59,8 +59,14 @@ public sealed record StagingSql(string Create, string? Drop, string UpdateChange
             .Replace(StagingTable, quotedStaging, StringComparison.Ordinal)
             .Replace(PaymentsSql.Table, quotedTable, StringComparison.Ordinal);
         return new StagingSql(Fill(create), drop is null ? null : Fill(drop), Fill(updateChanged), Fill(insertNew), quotedStaging, terminator, quotedTable,
-            countIdentical is null ? null : Fill(countIdentical));
+            Fill(countIdentical ?? StandardCountIdentical + terminator));
     }
+
+    /// <summary><see cref="CountIdentical"/> in standard SQL: a join on the key, every other column equal.</summary>
+    public const string StandardCountIdentical = """
+        SELECT COUNT(*) FROM {staging} s JOIN {table} p ON p.payment_id = s.payment_id
+        WHERE p.user_id = s.user_id AND p.amount = s.amount AND p.currency = s.currency AND p.status = s.status
+        """;
 
     /// <summary>The prefix of the amount parameters of <see cref="InsertRows"/>.</summary>
     public const string AmountPrefix = "@a";
@@ -84,19 +90,18 @@ public sealed record StagingSql(string Create, string? Drop, string UpdateChange
         (load ? LoadPrefixes : Prefixes).Select(prefix => prefix + row.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>A multi-row INSERT of <paramref name="rows"/> staged rows, parameters <see cref="RowParameters"/> of each, by name or by position.</summary>
-    public string InsertRows(int rows) =>
-        $"INSERT INTO {Staging} ({string.Join(", ", Columns)}) VALUES "
-        + string.Join(", ", Enumerable.Range(0, rows).Select(i => $"({string.Join(", ", RowParameters(i))})"))
-        + Terminator;
+    public string InsertRows(int rows) => MultiRowInsert(Staging, Columns, rows, load: false);
 
     /// <summary>
     /// A multi-row INSERT of <paramref name="rows"/> payments straight into the payments table (a first load into an
     /// empty table needs no staging), parameters <c>RowParameters(row, load: true)</c> of each; every <c>@t</c> is the
     /// run's processed_at. A plain INSERT: an id that is stored fails it with the engine's duplicate-key error.
     /// </summary>
-    public string LoadRows(int rows) =>
-        $"INSERT INTO {Table} ({string.Join(", ", LoadColumns)}) VALUES "
-        + string.Join(", ", Enumerable.Range(0, rows).Select(i => $"({string.Join(", ", RowParameters(i, load: true))})"))
+    public string LoadRows(int rows) => MultiRowInsert(Table, LoadColumns, rows, load: true);
+
+    private string MultiRowInsert(string table, IReadOnlyList<string> columns, int rows, bool load) =>
+        $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES "
+        + string.Join(", ", Enumerable.Range(0, rows).Select(i => $"({string.Join(", ", RowParameters(i, load))})"))
         + Terminator;
 
     /// <summary>
@@ -112,24 +117,17 @@ public sealed record StagingSql(string Create, string? Drop, string UpdateChange
     /// Staged rows whose id is stored with another payload or status, earliest line first, with the stored
     /// user_id, amount, currency and status after them. With <paramref name="before"/>, only lines before @line.
     /// </summary>
-    public string Mismatches(string quotedTable, bool before = false) =>
-        $"SELECT {Selected}, p.user_id, p.amount, p.currency, p.status FROM {Staging} s JOIN {quotedTable} p ON p.payment_id = s.payment_id"
+    public string Mismatches(bool before = false) =>
+        $"SELECT {Selected}, p.user_id, p.amount, p.currency, p.status FROM {Staging} s JOIN {Table} p ON p.payment_id = s.payment_id"
         + " WHERE NOT (p.user_id = s.user_id AND p.amount = s.amount AND p.currency = s.currency AND p.status = s.status)"
         + (before ? $" AND s.line < {Line}" : string.Empty)
         + " ORDER BY s.line" + Terminator;
 
     /// <summary>1 when the payments table holds any row, else 0.</summary>
-    public string AnyStored(string quotedTable) => $"SELECT CASE WHEN EXISTS (SELECT 1 FROM {quotedTable}) THEN 1 ELSE 0 END" + Terminator;
-
-    /// <summary>How many staged rows the table holds exactly so (same id, payload and status).</summary>
-    public string CountIdentical(string quotedTable) => CountIdenticalSql ?? StandardCountIdentical(quotedTable);
-
-    private string StandardCountIdentical(string quotedTable) =>
-        $"SELECT COUNT(*) FROM {Staging} s JOIN {quotedTable} p ON p.payment_id = s.payment_id"
-        + " WHERE p.user_id = s.user_id AND p.amount = s.amount AND p.currency = s.currency AND p.status = s.status" + Terminator;
+    public string AnyStored => $"SELECT CASE WHEN EXISTS (SELECT 1 FROM {Table}) THEN 1 ELSE 0 END" + Terminator;
 
     /// <summary>Every statement with a name, for checks that must see all of them (one row and one id stand for many).</summary>
-    public IEnumerable<KeyValuePair<string, string>> Named(string quotedTable)
+    public IEnumerable<KeyValuePair<string, string>> Named()
     {
         yield return new("Staging.Create", Create);
         if (Drop is not null)
@@ -143,9 +141,9 @@ public sealed record StagingSql(string Create, string? Drop, string UpdateChange
         yield return new("Staging.LoadRows", LoadRows(2));
         yield return new("Staging.RowsById", RowsById(2));
         yield return new("Staging.AllRows", RowsById(0));
-        yield return new("Staging.AnyStored", AnyStored(quotedTable));
-        yield return new("Staging.CountIdentical", CountIdentical(quotedTable));
-        yield return new("Staging.Mismatches", Mismatches(quotedTable));
-        yield return new("Staging.MismatchesBefore", Mismatches(quotedTable, before: true));
+        yield return new("Staging.AnyStored", AnyStored);
+        yield return new("Staging.CountIdentical", CountIdentical);
+        yield return new("Staging.Mismatches", Mismatches());
+        yield return new("Staging.MismatchesBefore", Mismatches(before: true));
     }
 }
