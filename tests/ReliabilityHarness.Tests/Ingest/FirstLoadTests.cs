@@ -105,15 +105,7 @@ public sealed class FirstLoadTests(Provider provider) : EngineFixture(provider)
         await IngestAsync(database, IngestStrategies.Robust, many);
         var reached = new List<long>();
         var input = many.Select((r, i) => i == 19_999 ? r with { Payment = r.Payment with { Status = "refunded" } } : r);
-        var result = await IngestAsync(database, IngestStrategies.Robust, input, new IngestOptions(Time: new SteppingClock(), Checkpoint: (checkpoint, _) =>
-        {
-            if (checkpoint.Point == IngestCheckpoint.AfterRow)
-            {
-                reached.Add(checkpoint.RowsHandled);
-            }
-
-            return Task.CompletedTask;
-        }));
+        var result = await IngestAsync(database, IngestStrategies.Robust, input, RecordingAfterRows(reached));
 
         using (Assert.EnterMultipleScope())
         {
@@ -121,6 +113,17 @@ public sealed class FirstLoadTests(Provider provider) : EngineFixture(provider)
             Assert.That(reached, Is.EqualTo(Enumerable.Range(1, 19_999).Select(n => (long)n)), "each after-row point once, in order");
         }
     }
+
+    /// <summary>Options whose checkpoint adds the row count of every after-row point the run reaches to <paramref name="reached"/>.</summary>
+    private static IngestOptions RecordingAfterRows(List<long> reached) => new(Time: new SteppingClock(), Checkpoint: (checkpoint, _) =>
+    {
+        if (checkpoint.Point == IngestCheckpoint.AfterRow)
+        {
+            reached.Add(checkpoint.RowsHandled);
+        }
+
+        return Task.CompletedTask;
+    });
 
     /// <summary>The path a rerun of a table's own input takes on this engine: compared where the provider reads stored rows in scan order.</summary>
     private async Task<WritePath> ComparedAsync(IsolatedDatabase database)
@@ -140,15 +143,7 @@ public sealed class FirstLoadTests(Provider provider) : EngineFixture(provider)
         // reached thousands of rows when it sees the repeat at the end.
         var many = SamplePayments.Generate(20_000, seed: 32).ToList();
         var input = many.Append(many[5] with { Line = 20_002 }).ToList();
-        var result = await IngestAsync(database, IngestStrategies.Robust, input, new IngestOptions(Time: new SteppingClock(), Checkpoint: (checkpoint, _) =>
-        {
-            if (checkpoint.Point == IngestCheckpoint.AfterRow)
-            {
-                reached.Add(checkpoint.RowsHandled);
-            }
-
-            return Task.CompletedTask;
-        }));
+        var result = await IngestAsync(database, IngestStrategies.Robust, input, RecordingAfterRows(reached));
 
         using (Assert.EnterMultipleScope())
         {
