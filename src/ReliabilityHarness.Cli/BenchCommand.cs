@@ -66,11 +66,11 @@ internal static class BenchCommand
     private static async Task BenchAsync(Provider provider, string large, string small, int rows, string directory, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken)
     {
         await using var target = await Target.ResolveAsync(provider, null, environment, output, cancellationToken);
-        await using var database = await provider.CreateIsolatedDatabaseAsync(target.ConnectionString, cancellationToken);
+        await using var database = await provider.Engine.CreateIsolatedDatabaseAsync(target.ConnectionString, cancellationToken);
         var connection = database.ConnectionString;
-        await using (var opened = await provider.OpenAsync(connection, cancellationToken))
+        await using (var opened = await provider.Dialect.OpenAsync(connection, cancellationToken))
         {
-            await output.WriteLineAsync($"{provider.Name}: {await provider.VersionAsync(opened, cancellationToken)}, {database.Description}");
+            await output.WriteLineAsync($"{provider.Name}: {await provider.Engine.VersionAsync(opened, cancellationToken)}, {database.Description}");
         }
 
         // Every reader sees the file from the page cache, not only the later ones.
@@ -78,19 +78,20 @@ internal static class BenchCommand
         await Warm(small, cancellationToken);
 
         var lines = new List<IReadOnlyList<string>>();
-        var idiom = HandIdiom.For(provider, connection);
+        var idiom = provider.HandIdiom;
         Measured? floor = null, handFirst = null, handRerun = null;
-        if (idiom?.Installed() == true)
+        if (idiom is { Unavailable: null })
         {
-            await idiom.RunAsync(idiom.FloorSetup(), directory, cancellationToken);
-            floor = await Time(() => idiom.RunAsync(idiom.FloorLoad(large), directory, cancellationToken));
+            Task Run(string script) => idiom.RunAsync(script, connection, directory, cancellationToken);
+            await Run(idiom.FloorSetup());
+            floor = await Time(() => Run(idiom.FloorLoad(large)));
             lines.Add(Row($"{idiom.BulkCommand} alone into an empty keyed table (floor)", floor));
-            await idiom.RunAsync(HandIdiom.FloorTeardown(), directory, cancellationToken);
+            await Run(idiom.FloorTeardown());
 
             await ResetAsync(provider, connection, cancellationToken);
-            handFirst = await Time(() => idiom.RunAsync(idiom.StagedUpsert(large), directory, cancellationToken));
+            handFirst = await Time(() => Run(idiom.StagedUpsert(large)));
             await ExpectRowsAsync(provider, connection, rows, "the hand idiom", cancellationToken);
-            handRerun = await Time(() => idiom.RunAsync(idiom.StagedUpsert(large), directory, cancellationToken));
+            handRerun = await Time(() => Run(idiom.StagedUpsert(large)));
             lines.Add(Row($"hand idiom ({idiom.BulkCommand} to staging + upsert), first load", handFirst));
             lines.Add(Row("hand idiom, rerun (all unchanged)", handRerun));
         }
@@ -98,7 +99,7 @@ internal static class BenchCommand
         {
             await output.WriteLineAsync(idiom is null
                 ? $"  (no hand idiom for {provider.Name}: the harness alone is measured)"
-                : $"  ({idiom.Tool} is not on the PATH: the hand idiom is not measured)");
+                : $"  ({idiom.Unavailable}: the hand idiom is not measured)");
         }
 
         await ResetAsync(provider, connection, cancellationToken);
@@ -116,7 +117,7 @@ internal static class BenchCommand
         if (handFirst is not null && floor is not null)
         {
             ratios.Add(Ratio("first load / hand idiom's first load", first, handFirst, 1.0));
-            ratios.Add(Ratio($"first load / {idiom!.BulkCommand} floor", first, floor, provider.Name == "postgresql" ? 1.5 : null));
+            ratios.Add(Ratio($"first load / {idiom!.BulkCommand} floor", first, floor, idiom.FloorTarget));
             ratios.Add(Ratio("rerun / hand idiom's rerun", rerun, handRerun!, null));
         }
 
@@ -225,9 +226,9 @@ internal static class BenchCommand
 
     private static async Task ExpectRowsAsync(Provider provider, string connectionString, long rows, string who, CancellationToken cancellationToken)
     {
-        await using var connection = await provider.OpenAsync(connectionString, cancellationToken);
+        await using var connection = await provider.Dialect.OpenAsync(connectionString, cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT COUNT(*) FROM {provider.Quote(PaymentsSql.TableName)}";
+        command.CommandText = $"SELECT COUNT(*) FROM {provider.Dialect.Quote(PaymentsSql.TableName)}";
         var count = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         if (count != rows)
         {
@@ -242,7 +243,7 @@ internal static class BenchCommand
         await PaymentsTable.ResetAsync(provider, connectionString, cancellationToken);
         if (provider.IsEmbedded)
         {
-            await using var connection = await provider.OpenAsync(connectionString, cancellationToken);
+            await using var connection = await provider.Dialect.OpenAsync(connectionString, cancellationToken);
             await using var command = connection.CreateCommand();
             command.CommandText = "VACUUM";
             await command.ExecuteNonQueryAsync(cancellationToken);

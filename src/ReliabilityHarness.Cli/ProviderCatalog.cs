@@ -11,10 +11,10 @@ public static class ProviderCatalog
 {
     public static IReadOnlyList<Provider> All { get; } =
     [
-        new SqliteProvider(),
-        new PostgreSqlProvider(),
-        new SqlServerProvider(),
-        new MariaDbProvider(),
+        SqliteProvider.Create(),
+        PostgreSqlProvider.Create(),
+        SqlServerProvider.Create(),
+        MariaDbProvider.Create(),
     ];
 
     public static Provider? Find(string name) =>

@@ -8,13 +8,11 @@ internal sealed class EngineUnavailableException(string message) : Exception(mes
 
 /// <summary>
 /// The database a command works in. With <c>--connection</c>, exactly that database (the user's choice);
-/// otherwise SQLite's <c>payments.db</c>, the provider's <c>HARNESS_&lt;ENGINE&gt;</c>, or a Testcontainers
+/// otherwise an embedded engine's default file (<c>payments.db</c>), the provider's <c>HARNESS_&lt;ENGINE&gt;</c>, or a Testcontainers
 /// engine that lives as long as the command.
 /// </summary>
 internal sealed class Target(Provider provider, string connectionString, string description, IAsyncDisposable? owned) : IAsyncDisposable
 {
-    public const string DefaultSqliteConnection = "Data Source=payments.db";
-
     public Provider Provider { get; } = provider;
 
     public string ConnectionString { get; } = connectionString;
@@ -35,20 +33,17 @@ internal sealed class Target(Provider provider, string connectionString, string 
         return providers.Count > 0 ? providers : throw new UsageException("--providers names no provider");
     }
 
+    /// <summary>
+    /// The database <paramref name="connection"/> names; without it, the engine <see cref="EngineAcquisition"/> finds
+    /// (an embedded engine's default file, <c>HARNESS_&lt;ENGINE&gt;</c>, Testcontainers), checked to answer.
+    /// </summary>
     public static async Task<Target> ResolveAsync(Provider provider, string? connection, Func<string, string?> environment, TextWriter output, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(provider);
         Target target;
         if (connection is { } given)
         {
             target = new Target(provider, given, ConnectionStrings.Redact(given), null);
-        }
-        else if (provider.IsEmbedded)
-        {
-            target = new Target(provider, DefaultSqliteConnection, DefaultSqliteConnection, null);
-        }
-        else if (environment(provider.EnvironmentVariable) is { Length: > 0 } fromEnvironment)
-        {
-            target = new Target(provider, fromEnvironment, $"{ConnectionStrings.Redact(fromEnvironment)} (from {provider.EnvironmentVariable})", null);
         }
         else
         {
@@ -58,14 +53,29 @@ internal sealed class Target(Provider provider, string connectionString, string 
                 throw new EngineUnavailableException(availability.UnavailableReason!);
             }
 
-            await output.WriteLineAsync($"Started {provider.ContainerImage} with Testcontainers; it is removed when this command ends.");
-            target = new Target(provider, server.ConnectionString, $"{server.Origin} (removed when the command ends)", server);
+            if (server.StartedHere)
+            {
+                await output.WriteLineAsync($"Started {server.Origin}; it is removed when this command ends.");
+                target = new Target(provider, server.ConnectionString, $"{server.Origin} (removed when the command ends)", server);
+            }
+            else
+            {
+                var redacted = ConnectionStrings.Redact(server.ConnectionString);
+                return provider.IsEmbedded
+                    ? await CheckedAsync(new Target(provider, server.ConnectionString, redacted, null), cancellationToken)
+                    : new Target(provider, server.ConnectionString, $"{redacted} (from {server.Origin})", null); // acquisition connected already
+            }
         }
 
-        if (await EngineAcquisition.TryConnectAsync(provider, target.ConnectionString, cancellationToken) is { } problem)
+        return await CheckedAsync(target, cancellationToken);
+    }
+
+    private static async Task<Target> CheckedAsync(Target target, CancellationToken cancellationToken)
+    {
+        if (await EngineAcquisition.TryConnectAsync(target.Provider, target.ConnectionString, cancellationToken) is { } problem)
         {
             await target.DisposeAsync();
-            throw new EngineUnavailableException($"cannot connect to {provider.Name} at {target.Description}: {problem}");
+            throw new EngineUnavailableException($"cannot connect to {target.Provider.Name} at {target.Description}: {problem}");
         }
 
         return target;

@@ -17,9 +17,9 @@ public static class EngineAcquisition
     {
         ArgumentNullException.ThrowIfNull(provider);
         ArgumentNullException.ThrowIfNull(environment);
-        if (provider.IsEmbedded)
+        if (provider.Engine is EmbeddedEngine embedded)
         {
-            return new(new EngineServer(provider, string.Empty, "embedded"), null);
+            return new(new EngineServer(provider, embedded.DefaultConnectionString, "embedded"), null);
         }
 
         var variable = provider.EnvironmentVariable;
@@ -31,28 +31,30 @@ public static class EngineAcquisition
                 : new(null, $"{provider.DisplayName}: {variable} is set ({ConnectionStrings.Redact(connectionString)}) but connecting failed: {problem}");
         }
 
+        if (provider.Engine.Container is not { } container)
+        {
+            var hint = provider.Engine.LocalEngineHint is { } way ? $", or {way}" : string.Empty;
+            return new(null, $"{provider.DisplayName} unavailable: {variable} is not set and the harness knows no container image for it. Set {variable} to a connection string{hint}.");
+        }
+
         string dockerProblem;
         try
         {
-            var container = await provider.StartContainerAsync(cancellationToken);
-            return new(new EngineServer(provider, container.ConnectionString, $"Testcontainers {provider.ContainerImage}", container.Container), null);
+            var started = await container.StartAsync(cancellationToken);
+            return new(new EngineServer(provider, started.ConnectionString, $"Testcontainers {container.Image}", started.Container), null);
         }
         catch (DockerUnavailableException)
         {
             dockerProblem = "no Docker engine answers";
         }
-        catch (NotSupportedException e)
-        {
-            dockerProblem = e.Message;
-        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            dockerProblem = $"starting {provider.ContainerImage} failed: {FirstLine(e.Message)}";
+            dockerProblem = $"starting {container.Image} failed: {FirstLine(e.Message)}";
         }
 
-        var ways = provider.LocalEngineHint is { } local
-            ? $"Set {variable} to a connection string, start Docker so Testcontainers can run {provider.ContainerImage}, or {local}."
-            : $"Set {variable} to a connection string, or start Docker so Testcontainers can run {provider.ContainerImage}.";
+        var ways = provider.Engine.LocalEngineHint is { } local
+            ? $"Set {variable} to a connection string, start Docker so Testcontainers can run {container.Image}, or {local}."
+            : $"Set {variable} to a connection string, or start Docker so Testcontainers can run {container.Image}.";
         return new(null, $"{provider.DisplayName} unavailable: {variable} is not set and {dockerProblem}. {ways}");
     }
 
@@ -64,8 +66,8 @@ public static class EngineAcquisition
         timeout.CancelAfter(ConnectTimeout);
         try
         {
-            await using var connection = await provider.OpenAsync(connectionString, timeout.Token);
-            await provider.VersionAsync(connection, timeout.Token);
+            await using var connection = await provider.Dialect.OpenAsync(connectionString, timeout.Token);
+            await provider.Engine.VersionAsync(connection, timeout.Token);
             return null;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -16,8 +16,11 @@ public sealed class EngineServer(Provider provider, string connectionString, str
     /// <summary>The server-level connection string, secrets included: pass it to drivers, never print it.</summary>
     public string ConnectionString { get; } = connectionString;
 
+    /// <summary>Whether this process started the engine (Testcontainers), so that disposing it removes the engine.</summary>
+    public bool StartedHere => owned is not null;
+
     public Task<IsolatedDatabase> CreateDatabaseAsync(CancellationToken cancellationToken = default) =>
-        Provider.CreateIsolatedDatabaseAsync(ConnectionString, cancellationToken);
+        Provider.Engine.CreateIsolatedDatabaseAsync(ConnectionString, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

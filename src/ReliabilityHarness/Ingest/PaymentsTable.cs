@@ -15,9 +15,9 @@ public static class PaymentsTable
     public static async Task ResetAsync(Provider provider, string connectionString, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(provider);
-        await using var connection = await provider.OpenAsync(connectionString, cancellationToken);
-        await ExecuteAsync(connection, provider.Sql.DropTable, cancellationToken);
-        await ExecuteAsync(connection, provider.Sql.CreateTable, cancellationToken);
+        await using var connection = await provider.Dialect.OpenAsync(connectionString, cancellationToken);
+        await ExecuteAsync(connection, provider.Dialect.Sql.DropTable, cancellationToken);
+        await ExecuteAsync(connection, provider.Dialect.Sql.CreateTable, cancellationToken);
     }
 
     /// <summary>
@@ -32,7 +32,7 @@ public static class PaymentsTable
         {
             try
             {
-                await ExecuteAsync(connection, provider.Sql.CreateTable, cancellationToken);
+                await ExecuteAsync(connection, provider.Dialect.Sql.CreateTable, cancellationToken);
                 return;
             }
             catch (DbException) when (attempt < 3)
@@ -46,16 +46,16 @@ public static class PaymentsTable
     public static async Task<IReadOnlyList<StoredPayment>> ReadAllAsync(Provider provider, string connectionString, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(provider);
-        await using var connection = await provider.OpenAsync(connectionString, cancellationToken);
+        await using var connection = await provider.Dialect.OpenAsync(connectionString, cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = provider.Sql.SelectAll;
+        command.CommandText = provider.Dialect.Sql.SelectAll;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new List<StoredPayment>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            var payment = new Payment(reader.GetString(0), reader.GetString(1), provider.ReadAmount(reader, 2), reader.GetString(3), reader.GetString(4));
+            var payment = new Payment(reader.GetString(0), reader.GetString(1), provider.Dialect.ReadAmount(reader, 2), reader.GetString(3), reader.GetString(4));
             var raw = string.Join('|', Enumerable.Range(0, reader.FieldCount).Select(i => Format(reader.GetValue(i))));
-            rows.Add(new StoredPayment(payment, provider.ReadTimestamp(reader, 5), raw));
+            rows.Add(new StoredPayment(payment, provider.Dialect.ReadTimestamp(reader, 5), raw));
         }
 
         rows.Sort((a, b) => string.CompareOrdinal(a.Payment.PaymentId, b.Payment.PaymentId));
@@ -65,13 +65,13 @@ public static class PaymentsTable
     /// <summary>The engine's id of the session, when a checkpoint may want to sever it and the provider can tell it.</summary>
     internal static async Task<object?> SessionIdAsync(Provider provider, DbConnection connection, IngestOptions options, CancellationToken cancellationToken)
     {
-        if (options.Checkpoint is null || provider.SessionIdSql is null)
+        if (options.Checkpoint is null || provider.Dialect.SessionIdSql is null)
         {
             return null;
         }
 
         await using var command = connection.CreateCommand();
-        command.CommandText = provider.SessionIdSql;
+        command.CommandText = provider.Dialect.SessionIdSql;
         return await command.ExecuteScalarAsync(cancellationToken);
     }
 
@@ -84,7 +84,7 @@ public static class PaymentsTable
         {
             var parameter = command.CreateParameter();
             parameter.ParameterName = name;
-            provider.PrepareParameter(parameter);
+            provider.Dialect.PrepareParameter(parameter);
             command.Parameters.Add(parameter);
         }
 
@@ -98,10 +98,10 @@ public static class PaymentsTable
     {
         command.Parameters[PaymentsSql.PaymentId].Value = payment.PaymentId;
         command.Parameters[PaymentsSql.UserId].Value = payment.UserId;
-        command.Parameters[PaymentsSql.Amount].Value = provider.AmountParameter(payment.Amount);
+        command.Parameters[PaymentsSql.Amount].Value = provider.Dialect.AmountParameter(payment.Amount);
         command.Parameters[PaymentsSql.Currency].Value = payment.Currency;
         command.Parameters[PaymentsSql.Status].Value = payment.Status;
-        command.Parameters[PaymentsSql.ProcessedAt].Value = provider.TimestampParameter(processedAt);
+        command.Parameters[PaymentsSql.ProcessedAt].Value = provider.Dialect.TimestampParameter(processedAt);
     }
 
     /// <summary>The stored payment with the id, or null; <paramref name="select"/> is a command on <see cref="PaymentsSql.SelectById"/>.</summary>
@@ -110,7 +110,7 @@ public static class PaymentsTable
         select.Parameters[PaymentsSql.PaymentId].Value = paymentId;
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new Payment(paymentId, reader.GetString(0), provider.ReadAmount(reader, 1), reader.GetString(2), reader.GetString(3))
+            ? new Payment(paymentId, reader.GetString(0), provider.Dialect.ReadAmount(reader, 1), reader.GetString(2), reader.GetString(3))
             : null;
     }
 

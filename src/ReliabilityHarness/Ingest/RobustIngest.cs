@@ -12,7 +12,7 @@ namespace ReliabilityHarness.Ingest;
 /// jittered pause, up to <see cref="IngestOptions.MaxAttempts"/> times; never half of it, and never a constraint
 /// violation. Rerunning is safe even when a COMMIT's outcome is unknown: the run is idempotent. The rows go through a
 /// staging table in the engine (see <see cref="StagingSql"/>), so memory does not grow with the input.
-/// An empty table is loaded without staging (<see cref="Provider.LoadsEmptyTableDirectly"/>), and a rerun of the
+/// An empty table is loaded without staging (<see cref="Dialect.LoadsEmptyTableDirectly"/>), and a rerun of the
 /// input a table was loaded from is compared with it without staging (<see cref="Provider.ReadStoredInScanOrder"/>).
 /// <paramref name="payments"/> is enumerated once per attempt; twice when either shortcut goes the staged way.
 /// </summary>
@@ -45,10 +45,10 @@ internal sealed class RobustIngest : IIngestStrategy
         var committing = false;
         try
         {
-            await using var connection = await provider.OpenAsync(connectionString, cancellationToken);
+            await using var connection = await provider.Dialect.OpenAsync(connectionString, cancellationToken);
             await PaymentsTable.EnsureAsync(provider, connection, cancellationToken);
             var run = new RunPoints(options, attempt, await PaymentsTable.SessionIdAsync(provider, connection, options, cancellationToken));
-            await using var transaction = await provider.BeginTransactionAsync(connection, cancellationToken);
+            await using var transaction = await provider.Dialect.BeginTransactionAsync(connection, cancellationToken);
             try
             {
                 await run.ReachAsync(IngestCheckpoint.BeforeFirstWrite, 0, cancellationToken);
@@ -122,7 +122,7 @@ internal sealed class RobustIngest : IIngestStrategy
         }
 
         // Then the new ids: on a first load that is every id, and nothing is left to look at.
-        counts.Inserted = await provider.InsertStagedAsync(connection, transaction, now, cancellationToken);
+        counts.Inserted = await ExecuteStagedAsync(provider, connection, transaction, provider.Dialect.Staging.InsertNew, now, cancellationToken);
         for (var round = 1; identical + counts.Inserted + counts.Updated < distinct; round++)
         {
             // Every id this run inserted or updated is as the input says. Any other is unchanged, a status to update,
@@ -145,7 +145,7 @@ internal sealed class RobustIngest : IIngestStrategy
                 throw new InvalidOperationException($"payment_id '{mismatch.Incoming.PaymentId}' (line {mismatch.Line}) kept changing while the run wrote it");
             }
 
-            counts.Updated += await provider.UpdateStagedAsync(connection, transaction, now, cancellationToken);
+            counts.Updated += await ExecuteStagedAsync(provider, connection, transaction, provider.Dialect.Staging.UpdateChanged, now, cancellationToken);
         }
 
         counts.Unchanged = distinct - counts.Inserted - counts.Updated;
@@ -155,14 +155,14 @@ internal sealed class RobustIngest : IIngestStrategy
     private const string FirstLoadSavepoint = "first_load";
 
     /// <summary>
-    /// Loads an empty table without staging (<see cref="Provider.LoadsEmptyTableDirectly"/>): true when every row
+    /// Loads an empty table without staging (<see cref="Dialect.LoadsEmptyTableDirectly"/>): true when every row
     /// went in, all inserted. When an id comes twice (surely, from the ids kept exactly, which stops the load early;
     /// or as the engine's duplicate-key error) it rolls back to its savepoint and returns false, the counts as they
     /// were, for the staged way to read the input again.
     /// </summary>
     private static async Task<bool> FirstLoadAsync(Provider provider, DbConnection connection, DbTransaction transaction, IAsyncEnumerable<PaymentRecord> payments, RunPoints run, Counts counts, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (!provider.LoadsEmptyTableDirectly)
+        if (!provider.Dialect.LoadsEmptyTableDirectly)
         {
             return false;
         }
@@ -179,7 +179,7 @@ internal sealed class RobustIngest : IIngestStrategy
                 return true;
             }
         }
-        catch (Exception e) when (provider.Recognize(e) == DbErrorKind.UniqueViolation)
+        catch (Exception e) when (provider.Dialect.Recognize(e) == DbErrorKind.UniqueViolation)
         {
             // An id the input repeats past the ids kept exactly, or one another writer stored after the table was
             // found empty: the engine found it, and the staged way sorts out which.
@@ -268,7 +268,7 @@ internal sealed class RobustIngest : IIngestStrategy
 
     private static async Task DropStagingAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
-        if (provider.Staging.Drop is { } drop)
+        if (provider.Dialect.Staging.Drop is { } drop)
         {
             await using var command = Query(provider, connection, transaction, drop);
             await command.ExecuteNonQueryAsync(cancellationToken);
@@ -276,10 +276,10 @@ internal sealed class RobustIngest : IIngestStrategy
     }
 
     private static async Task<bool> AnyStoredAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
-        await CountAsync(provider, connection, transaction, provider.Staging.AnyStored, cancellationToken) == 1;
+        await CountAsync(provider, connection, transaction, provider.Dialect.Staging.AnyStored, cancellationToken) == 1;
 
     private static Task<long> CountIdenticalAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
-        CountAsync(provider, connection, transaction, provider.Staging.CountIdentical, cancellationToken);
+        CountAsync(provider, connection, transaction, provider.Dialect.Staging.CountIdentical, cancellationToken);
 
     private static async Task<long> CountAsync(Provider provider, DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken)
     {
@@ -287,11 +287,23 @@ internal sealed class RobustIngest : IIngestStrategy
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Runs a staged write (<see cref="StagingSql.InsertNew"/>, <see cref="StagingSql.UpdateChanged"/>) with @processed_at bound as the payments statements bind it; returns its affected rows.</summary>
+    private static async Task<long> ExecuteStagedAsync(Provider provider, DbConnection connection, DbTransaction transaction, string sql, DateTimeOffset processedAt, CancellationToken cancellationToken)
+    {
+        await using var command = Query(provider, connection, transaction, sql);
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = PaymentsSql.ProcessedAt;
+        provider.Dialect.PrepareParameter(parameter);
+        parameter.Value = provider.Dialect.TimestampParameter(processedAt);
+        command.Parameters.Add(parameter);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>A statement over the staging table, which may run long on a large input: no command timeout where the engine allows.</summary>
     private static DbCommand Query(Provider provider, DbConnection connection, DbTransaction transaction, string sql, params (string Name, object Value)[] parameters)
     {
         var command = DbCommands.Create(connection, transaction, sql, parameters);
-        provider.NoTimeout(command);
+        provider.Dialect.NoTimeout(command);
         return command;
     }
 
@@ -304,7 +316,7 @@ internal sealed class RobustIngest : IIngestStrategy
         }
 
         var ids = seen.AllRowsNeeded ? [] : seen.Suspects.ToArray();
-        await using var command = Query(provider, connection, transaction, provider.Staging.RowsById(ids.Length),
+        await using var command = Query(provider, connection, transaction, provider.Dialect.Staging.RowsById(ids.Length),
             ids.Select((id, i) => ($"@id{i.ToString(CultureInfo.InvariantCulture)}", (object)id)).ToArray());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         long duplicates = 0;
@@ -336,7 +348,7 @@ internal sealed class RobustIngest : IIngestStrategy
     /// <summary>The earliest staged row (before line <paramref name="before"/>, when given) that the table holds otherwise.</summary>
     private static async Task<Mismatch?> FirstMismatchAsync(Provider provider, DbConnection connection, DbTransaction transaction, long? before, CancellationToken cancellationToken)
     {
-        var sql = provider.Staging.Mismatches(before is not null);
+        var sql = provider.Dialect.Staging.Mismatches(before is not null);
         await using var command = before is { } line
             ? Query(provider, connection, transaction, sql, (StagingSql.Line, line))
             : Query(provider, connection, transaction, sql);
@@ -347,7 +359,7 @@ internal sealed class RobustIngest : IIngestStrategy
         }
 
         var incoming = ReadPayment(provider, reader, 1);
-        var stored = new Payment(incoming.PaymentId, reader.GetString(6), provider.ReadAmount(reader, 7), reader.GetString(8), reader.GetString(9));
+        var stored = new Payment(incoming.PaymentId, reader.GetString(6), provider.Dialect.ReadAmount(reader, 7), reader.GetString(8), reader.GetString(9));
         return new Mismatch(reader.GetInt64(0), incoming, stored);
     }
 
@@ -356,7 +368,7 @@ internal sealed class RobustIngest : IIngestStrategy
             $"the table has {Describe(mismatch.Stored)}; this line has {Describe(mismatch.Incoming)}; refusing to overwrite");
 
     private static Payment ReadPayment(Provider provider, DbDataReader reader, int at) =>
-        new(reader.GetString(at), reader.GetString(at + 1), provider.ReadAmount(reader, at + 2), reader.GetString(at + 3), reader.GetString(at + 4));
+        new(reader.GetString(at), reader.GetString(at + 1), provider.Dialect.ReadAmount(reader, at + 2), reader.GetString(at + 3), reader.GetString(at + 4));
 
     private static string Describe(Payment? payment) => payment is null
         ? "no row"

@@ -23,12 +23,12 @@ internal sealed class UnreliableIngest(string name, bool checkFirst) : IIngestSt
         long inserted = 0;
         try
         {
-            await using var connection = await provider.OpenAsync(connectionString, cancellationToken);
+            await using var connection = await provider.Dialect.OpenAsync(connectionString, cancellationToken);
             await PaymentsTable.EnsureAsync(provider, connection, cancellationToken);
             var run = new RunPoints(options, 1, await PaymentsTable.SessionIdAsync(provider, connection, options, cancellationToken));
             await run.ReachAsync(IngestCheckpoint.BeforeFirstWrite, 0, cancellationToken);
-            await using var select = PaymentsTable.Command(provider, connection, null, provider.Sql.SelectById, PaymentsSql.PaymentId);
-            await using var insert = PaymentsTable.WriteCommand(provider, connection, null, provider.Sql.Insert);
+            await using var select = PaymentsTable.Command(provider, connection, null, provider.Dialect.Sql.SelectById, PaymentsSql.PaymentId);
+            await using var insert = PaymentsTable.WriteCommand(provider, connection, null, provider.Dialect.Sql.Insert);
             var now = options.Now();
             await foreach (var record in payments.WithCancellation(cancellationToken))
             {

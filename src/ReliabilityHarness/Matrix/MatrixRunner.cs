@@ -41,7 +41,7 @@ public static class MatrixRunner
             await using (server)
             {
                 engines.Add(new MatrixEngine(provider.Name, await VersionAsync(provider, server, cancellationToken), server.Origin, null));
-                var profile = expectations?.Invoke(provider) ?? provider.Expectations;
+                var profile = expectations?.Invoke(provider) ?? provider.Dialect.Expectations;
                 var context = new MatrixContext(provider, server, environment, reliability, cancellationToken);
                 foreach (var scenario in Scenarios)
                 {
@@ -92,7 +92,7 @@ public static class MatrixRunner
     private static async Task<string?> VersionAsync(Provider provider, EngineServer server, CancellationToken cancellationToken)
     {
         await using var database = await server.CreateDatabaseAsync(cancellationToken);
-        await using var connection = await provider.OpenAsync(database.ConnectionString, cancellationToken);
-        return await provider.VersionAsync(connection, cancellationToken);
+        await using var connection = await provider.Dialect.OpenAsync(database.ConnectionString, cancellationToken);
+        return await provider.Engine.VersionAsync(connection, cancellationToken);
     }
 }

@@ -65,7 +65,7 @@ internal sealed class ConcurrentWritersMatrix : IMatrixScenario
                 $"{observation.Results.Count(r => r.Succeeded)} of {observation.Results.Count} writers succeeded in {observation.Attempts} attempt(s); {observation.Table.Count} rows"));
         }
 
-        foreach (var level in context.Provider.IsolationLevels)
+        foreach (var level in context.Provider.Dialect.IsolationLevels)
         {
             foreach (var variant in FirstInsertRace.Variants(context.Provider))
             {
@@ -91,7 +91,7 @@ internal sealed class IsolationMatrix : IMatrixScenario
     public async Task<IReadOnlyList<MatrixCell>> RunAsync(MatrixContext context)
     {
         var cells = new List<MatrixCell>();
-        foreach (var level in context.Provider.IsolationLevels)
+        foreach (var level in context.Provider.Dialect.IsolationLevels)
         {
             foreach (var anomaly in IsolationScenario.Anomalies)
             {
@@ -145,7 +145,7 @@ internal sealed class SeveredConnectionMatrix : IMatrixScenario
         var cells = new List<MatrixCell>();
         foreach (var strategy in new[] { IngestStrategies.Robust, IngestStrategies.Unreliable })
         {
-            if (context.Provider.TerminateSessionSql is null)
+            if (context.Provider.Dialect.TerminateSessionSql is null)
             {
                 cells.Add(new(strategy.Name, "unsupported", "no server session to sever (see process-kill)"));
                 continue;

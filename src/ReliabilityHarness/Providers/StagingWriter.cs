@@ -68,18 +68,18 @@ public abstract class BufferedStagingWriter : StagingWriter
 /// </summary>
 public sealed class BatchedInsertStagingWriter : BufferedStagingWriter
 {
-    private readonly Provider provider;
+    private readonly Dialect dialect;
     private readonly DbConnection connection;
     private readonly DbTransaction transaction;
     private readonly object? processedAt;
     private readonly DbCommand full;
 
-    public BatchedInsertStagingWriter(Provider provider, DbConnection connection, DbTransaction transaction, int rowsPerStatement, DateTimeOffset? processedAt = null)
+    public BatchedInsertStagingWriter(Dialect dialect, DbConnection connection, DbTransaction transaction, int rowsPerStatement, DateTimeOffset? processedAt = null)
         : base(rowsPerStatement)
     {
-        ArgumentNullException.ThrowIfNull(provider);
-        (this.provider, this.connection, this.transaction) = (provider, connection, transaction);
-        this.processedAt = processedAt is { } at ? provider.TimestampParameter(at) : null;
+        ArgumentNullException.ThrowIfNull(dialect);
+        (this.dialect, this.connection, this.transaction) = (dialect, connection, transaction);
+        this.processedAt = processedAt is { } at ? dialect.TimestampParameter(at) : null;
         full = Command(rowsPerStatement);
     }
 
@@ -106,7 +106,7 @@ public sealed class BatchedInsertStagingWriter : BufferedStagingWriter
 
                 command.Parameters[at++].Value = payment.PaymentId;
                 command.Parameters[at++].Value = payment.UserId;
-                command.Parameters[at++].Value = provider.AmountParameter(payment.Amount);
+                command.Parameters[at++].Value = dialect.AmountParameter(payment.Amount);
                 command.Parameters[at++].Value = payment.Currency;
                 command.Parameters[at++].Value = payment.Status;
                 if (Load)
@@ -129,7 +129,7 @@ public sealed class BatchedInsertStagingWriter : BufferedStagingWriter
     private DbCommand Command(int rows)
     {
         var command = connection.CreateCommand();
-        command.CommandText = Load ? provider.Staging.LoadRows(rows) : provider.Staging.InsertRows(rows);
+        command.CommandText = Load ? dialect.Staging.LoadRows(rows) : dialect.Staging.InsertRows(rows);
         command.Transaction = transaction;
         for (var row = 0; row < rows; row++)
         {
@@ -141,7 +141,7 @@ public sealed class BatchedInsertStagingWriter : BufferedStagingWriter
                     // The amount and the timestamp get the engine types the payments statements give them (e.g.
                     // decimal(19,4), datetime2).
                     parameter.ParameterName = name.StartsWith(StagingSql.AmountPrefix, StringComparison.Ordinal) ? PaymentsSql.Amount : PaymentsSql.ProcessedAt;
-                    provider.PrepareParameter(parameter);
+                    dialect.PrepareParameter(parameter);
                 }
 
                 parameter.ParameterName = name;

@@ -31,7 +31,7 @@ public static class TruncateVsDeleteScenario
     public static async Task<IReadOnlyList<CheckObservation>> RunAsync(Provider provider, string connectionString, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(provider);
-        await using var connection = await provider.OpenAsync(connectionString, cancellationToken);
+        await using var connection = await provider.Dialect.OpenAsync(connectionString, cancellationToken);
         var run = new Run(provider, connection, cancellationToken);
         return
         [
@@ -46,9 +46,9 @@ public static class TruncateVsDeleteScenario
 
     private sealed class Run(Provider provider, DbConnection connection, CancellationToken cancellationToken)
     {
-        private readonly string probe = provider.Quote("tvd_probe");
-        private readonly string log = provider.Quote("tvd_log");
-        private readonly string? truncate = provider.Truncate(provider.Quote("tvd_probe"));
+        private readonly string probe = provider.Dialect.Quote("tvd_probe");
+        private readonly string log = provider.Dialect.Quote("tvd_log");
+        private readonly string? truncate = provider.Dialect.Truncate(provider.Dialect.Quote("tvd_probe"));
 
         public async Task<CheckObservation> DeleteRollbackAsync()
         {
@@ -115,14 +115,14 @@ public static class TruncateVsDeleteScenario
 
         public async Task<CheckObservation> ForeignKeyAsync()
         {
-            var parent = provider.Quote("tvd_parent");
-            var child = provider.Quote("tvd_child");
+            var parent = provider.Dialect.Quote("tvd_parent");
+            var child = provider.Dialect.Quote("tvd_child");
             await ExecuteAsync($"DROP TABLE IF EXISTS {child}");
             await ExecuteAsync($"DROP TABLE IF EXISTS {parent}");
             await ExecuteAsync($"CREATE TABLE {parent} (id INTEGER NOT NULL PRIMARY KEY)");
             await ExecuteAsync($"CREATE TABLE {child} (id INTEGER NOT NULL PRIMARY KEY, parent_id INTEGER REFERENCES {parent} (id))");
             await ExecuteAsync($"INSERT INTO {parent} (id) VALUES (@id)", null, ("@id", 1));
-            if (provider.Truncate(parent) is not { } truncateParent)
+            if (provider.Dialect.Truncate(parent) is not { } truncateParent)
             {
                 return new("fk-referenced", "unsupported", "no TRUNCATE");
             }
@@ -141,7 +141,12 @@ public static class TruncateVsDeleteScenario
                 return new("delete-triggers", "unsupported", "no TRUNCATE; DELETE FROM fires them like any DELETE");
             }
 
-            foreach (var statement in provider.DeleteTrigger(probe, log, "tvd_on_delete"))
+            if (provider.Dialect.DeleteTrigger(probe, log, "tvd_on_delete") is not { } trigger)
+            {
+                return new("delete-triggers", "unsupported", "the engine has no triggers");
+            }
+
+            foreach (var statement in trigger)
             {
                 await ExecuteAsync(statement);
             }
@@ -154,14 +159,14 @@ public static class TruncateVsDeleteScenario
         public async Task<CheckObservation> TimingAsync()
         {
             await ResetAsync(rows: 0);
-            await ExecuteAsync(provider.Fill(probe), null, ("@count", TimingRows));
+            await ExecuteAsync(provider.Dialect.Fill(probe), null, ("@count", TimingRows));
             var delete = await TimeAsync($"DELETE FROM {probe}");
             if (truncate is null)
             {
                 return new(Timing, "figure", $"DELETE of {TimingRows:N0} rows {delete.TotalMilliseconds:0} ms; no TRUNCATE");
             }
 
-            await ExecuteAsync(provider.Fill(probe), null, ("@count", TimingRows));
+            await ExecuteAsync(provider.Dialect.Fill(probe), null, ("@count", TimingRows));
             var truncated = await TimeAsync(truncate);
             return new(Timing, "figure",
                 $"DELETE of {TimingRows:N0} rows {delete.TotalMilliseconds:0} ms, TRUNCATE {truncated.TotalMilliseconds:0} ms ({delete.TotalMilliseconds / Math.Max(truncated.TotalMilliseconds, 0.1):0.#}×)");
@@ -176,13 +181,14 @@ public static class TruncateVsDeleteScenario
 
         private async Task ResetAsync(int rows)
         {
-            foreach (var sql in new[]
-            {
+            IEnumerable<string> statements =
+            [
                 $"DROP TABLE IF EXISTS {probe}",
                 $"DROP TABLE IF EXISTS {log}",
-                $"CREATE TABLE {probe} ({provider.IdentityColumn}, label VARCHAR(20) NOT NULL)",
+                .. provider.Dialect.CreateNumberedTable(probe, "tvd_probe_id"),
                 $"CREATE TABLE {log} (note VARCHAR(20) NOT NULL)",
-            })
+            ];
+            foreach (var sql in statements)
             {
                 await ExecuteAsync(sql);
             }
@@ -211,7 +217,7 @@ public static class TruncateVsDeleteScenario
             }
             catch (DbException e)
             {
-                return $"{provider.ErrorCode(e)}: {e.Message.Split('\n')[0].Trim()}";
+                return $"{provider.Dialect.ErrorCode(e)}: {e.Message.Split('\n')[0].Trim()}";
             }
         }
 

@@ -43,7 +43,7 @@ public sealed class ProviderMatrixWorkflowTests
                 runs-on: ubuntu-24.04
                 services:
                   postgresql:
-                    image: {postgresql.ContainerImage}
+                    image: {postgresql.Engine.Container!.Image}
                     options: --health-cmd "pg_isready"
                 env:
                   HARNESS_POSTGRESQL: x
@@ -56,7 +56,7 @@ public sealed class ProviderMatrixWorkflowTests
             """;
         var broken = removed switch
         {
-            "image: postgres:latest" => good.Replace($"image: {postgresql.ContainerImage}", removed, StringComparison.Ordinal),
+            "image: postgres:latest" => good.Replace($"image: {postgresql.Engine.Container!.Image}", removed, StringComparison.Ordinal),
             "HARNESS_REQUIRE: sqlite" => good.Replace("HARNESS_REQUIRE: sqlite,postgresql", removed, StringComparison.Ordinal),
             "runs-on: ubuntu-24.04" => good.Replace(removed, "runs-on: ubuntu-latest", StringComparison.Ordinal),
             "run: dotnet test" => good.Replace(removed, "run: echo skipped", StringComparison.Ordinal),
@@ -128,9 +128,9 @@ public sealed class ProviderMatrixWorkflowTests
             return problems;
         }
 
-        if (Text(service, "image") != provider.ContainerImage)
+        if (Text(service, "image") != provider.Engine.Container?.Image)
         {
-            problems.Add($"the service image is not pinned by a version tag to {provider.ContainerImage}, the image Testcontainers runs");
+            problems.Add($"the service image is not pinned by a version tag to {provider.Engine.Container?.Image}, the image Testcontainers runs");
         }
 
         if (!Text(service, "options").Contains("--health-cmd", StringComparison.Ordinal))

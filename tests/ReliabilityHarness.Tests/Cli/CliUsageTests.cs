@@ -58,7 +58,7 @@ public sealed class CliUsageTests
         var input = "payment_id,user_id,amount,currency\npay_1,u1,1.50,USD\npay_2,u2,2,EUR\n" + (strategy == "robust" ? "pay_1,u1,1.50,USD\n" : string.Empty);
         var run = await CliRun.PipedAsync(input, "ingest", "--input", "/dev/stdin", "--strategy", strategy, "--connection", database);
         var bad = await CliRun.PipedAsync("payment_id,user_id,amount,currency\npay_9,u9,1e3,USD\n", "ingest", "--input", "/dev/stdin", "--connection", database);
-        var rows = await PaymentsTable.ReadAllAsync(new ReliabilityHarness.Sqlite.SqliteProvider(), database);
+        var rows = await PaymentsTable.ReadAllAsync(ReliabilityHarness.Sqlite.SqliteProvider.Create(), database);
 
         using (Assert.EnterMultipleScope())
         {
@@ -77,7 +77,7 @@ public sealed class CliUsageTests
         using var files = new TempFiles();
         var database = files.PathOf("payments.db");
         var run = await CliRun.ProcessAsync("ingest", "--input", files.Write("bad.csv", "payment_id,user_id,amount,currency\np1,u1,1e3,USD\n"), "--connection", $"Data Source={database}");
-        var rows = File.Exists(database) ? await PaymentsTable.ReadAllAsync(new ReliabilityHarness.Sqlite.SqliteProvider(), $"Data Source={database}") : [];
+        var rows = File.Exists(database) ? await PaymentsTable.ReadAllAsync(ReliabilityHarness.Sqlite.SqliteProvider.Create(), $"Data Source={database}") : [];
 
         using (Assert.EnterMultipleScope())
         {

@@ -18,8 +18,19 @@ public sealed class EngineCatalogTests
             {
                 Assert.That(provider.Name, Is.EqualTo(provider.DisplayName.ToLowerInvariant()));
                 Assert.That(provider.EnvironmentVariable, Is.EqualTo("HARNESS_" + provider.DisplayName.ToUpperInvariant()));
-                Assert.That(provider.GetType().Name, Is.EqualTo(provider.DisplayName + "Provider"));
-                Assert.That(provider.GetType().Namespace, Is.EqualTo("ReliabilityHarness." + provider.DisplayName));
+                // Each part is named <Engine><Part> in the namespace ReliabilityHarness.<Engine> (docs/adding-a-provider.md).
+                foreach (var (part, suffix) in new (object? Part, string Suffix)[]
+                         {
+                             (provider.Dialect, "Dialect"), (provider.Engine, "Engine"), (provider.Bulk, "BulkWriter"), (provider.HandIdiom, "HandIdiom"),
+                         })
+                {
+                    if (part is not null)
+                    {
+                        Assert.That(part.GetType().Name, Is.EqualTo(provider.DisplayName + suffix));
+                        Assert.That(part.GetType().Namespace, Is.EqualTo("ReliabilityHarness." + provider.DisplayName));
+                        Assert.That(part.GetType().IsSealed, Is.True, $"{part.GetType().Name} is a leaf: sealed");
+                    }
+                }
             }
         }
     }
@@ -49,7 +60,7 @@ public sealed class EngineCatalogTests
             Assert.Ignore("Docker is available here, so Testcontainers started SQL Server: the unavailable path cannot be observed");
         }
 
-        Assert.That(availability.UnavailableReason, Does.Contain("HARNESS_SQLSERVER").And.Contain("Docker").And.Contain(provider.ContainerImage!));
+        Assert.That(availability.UnavailableReason, Does.Contain("HARNESS_SQLSERVER").And.Contain("Docker").And.Contain(provider.Engine.Container!.Image));
     }
 
     [Test]

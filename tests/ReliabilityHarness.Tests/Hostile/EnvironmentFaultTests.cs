@@ -114,7 +114,7 @@ public sealed class EnvironmentFaultTests
         Assert.That(run.Error, Does.Contain("full").And.Contain("Rolled back"));
         await using var connection = new SqliteConnection($"Data Source={database}");
         await connection.OpenAsync();
-        Assert.That(await provider.IntegrityProblemAsync(connection, CancellationToken.None), Is.Null, "integrity_check = ok");
+        Assert.That(await provider.Engine.IntegrityProblemAsync(connection, CancellationToken.None), Is.Null, "integrity_check = ok");
         Assert.That((await PaymentsTable.ReadAllAsync(provider, $"Data Source={database}")).Select(r => r.Raw), Is.EqualTo(before.Select(r => r.Raw)));
     }
 

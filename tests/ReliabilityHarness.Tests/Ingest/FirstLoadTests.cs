@@ -14,7 +14,7 @@ public sealed class FirstLoadTests(Provider provider) : EngineFixture(provider)
 {
     private static readonly List<PaymentRecord> Thousand = SamplePayments.Generate(1_000, seed: 31).ToList();
 
-    private WritePath FirstLoad => Provider.LoadsEmptyTableDirectly ? WritePath.FirstLoad : WritePath.Staged;
+    private WritePath FirstLoad => Provider.Dialect.LoadsEmptyTableDirectly ? WritePath.FirstLoad : WritePath.Staged;
 
     [Test]
     public async Task An_empty_table_is_loaded_straight_and_a_rerun_goes_through_staging()
@@ -128,7 +128,7 @@ public sealed class FirstLoadTests(Provider provider) : EngineFixture(provider)
     /// <summary>The path a rerun of a table's own input takes on this engine: compared where the provider reads stored rows in scan order.</summary>
     private async Task<WritePath> ComparedAsync(IsolatedDatabase database)
     {
-        await using var connection = await Provider.OpenAsync(database.ConnectionString, CancellationToken.None);
+        await using var connection = await Provider.Dialect.OpenAsync(database.ConnectionString, CancellationToken.None);
         await using var transaction = await connection.BeginTransactionAsync();
         return Provider.ReadStoredInScanOrder(connection, transaction, CancellationToken.None) is null ? WritePath.Staged : WritePath.Compared;
     }

@@ -50,7 +50,7 @@ public sealed class MatrixTests
     public async Task A_changed_expectation_turns_the_matrix_red()
     {
         var report = await MatrixRunner.RunAsync([Sqlite], _ => null, Reliability,
-            expectations: p => new ExpectationProfile(p.Expectations.All.Append(new Expectation("truncate-vs-delete", "delete-rollback", "not-restored", "a deliberately wrong expectation"))));
+            expectations: p => new ExpectationProfile(p.Dialect.Expectations.All.Append(new Expectation("truncate-vs-delete", "delete-rollback", "not-restored", "a deliberately wrong expectation"))));
 
         var row = report.Rows.Single(r => r.Scenario == "truncate-vs-delete" && r.Check == "delete-rollback");
         using (Assert.EnterMultipleScope())

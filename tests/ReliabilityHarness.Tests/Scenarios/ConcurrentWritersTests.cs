@@ -21,7 +21,7 @@ public sealed class ConcurrentWritersTests(Provider provider) : EngineFixture(pr
             Assert.That(observation.TableMatchesSerialRun, Is.True, "each payment exactly once, amounts exact");
             Assert.That(observation.Results.Sum(r => r.Counts.Inserted), Is.EqualTo(observation.Expected.Count), "each payment inserted by exactly one writer");
             Assert.That(observation.Results.Select(r => r.Counts.Inserted + r.Counts.Unchanged), Is.All.EqualTo(200));
-            Assert.That(observation.Outcome, Is.EqualTo(Provider.Expectations.For(ConcurrentWritersScenario.Id, ConcurrentWritersScenario.Check(IngestStrategies.Robust)).Expected));
+            Assert.That(observation.Outcome, Is.EqualTo(Provider.Dialect.Expectations.For(ConcurrentWritersScenario.Id, ConcurrentWritersScenario.Check(IngestStrategies.Robust)).Expected));
         }
 
         TestContext.Out.WriteLine($"{Provider.DisplayName}: {observation.Attempts} attempts for {observation.Results.Count} writers");
@@ -38,7 +38,7 @@ public sealed class ConcurrentWritersTests(Provider provider) : EngineFixture(pr
         {
             Assert.That(observation.Results.Count(r => r.Failure is not null), Is.GreaterThan(0));
             Assert.That(observation.Results.Where(r => r.Failure is not null).Select(r => r.Failure!.Kind), Is.All.EqualTo(FailureKind.ConstraintViolation));
-            Assert.That(observation.Outcome, Is.EqualTo(Provider.Expectations.For(ConcurrentWritersScenario.Id, ConcurrentWritersScenario.Check(IngestStrategies.Unreliable)).Expected));
+            Assert.That(observation.Outcome, Is.EqualTo(Provider.Dialect.Expectations.For(ConcurrentWritersScenario.Id, ConcurrentWritersScenario.Check(IngestStrategies.Unreliable)).Expected));
         }
     }
 

@@ -40,7 +40,7 @@ public sealed class CrashRollbackTests(Provider provider) : EngineFixture(provid
             Assert.That(observation.Result.Failure?.RolledBack, Is.True);
             Assert.That(observation.Before, Has.Count.EqualTo(Existing.Length));
             Assert.That(observation.After.Select(r => r.Raw), Is.EqualTo(observation.Before.Select(r => r.Raw)), "the table must be byte-for-byte what it was");
-            Assert.That(observation.Outcome, Is.EqualTo(Provider.Expectations.For(CrashRollbackScenario.Id, "robust").Expected));
+            Assert.That(observation.Outcome, Is.EqualTo(Provider.Dialect.Expectations.For(CrashRollbackScenario.Id, "robust").Expected));
         }
     }
 
@@ -78,7 +78,7 @@ public sealed class CrashRollbackTests(Provider provider) : EngineFixture(provid
             Assert.That(observation.Result.Failure?.Kind, Is.EqualTo(FailureKind.SimulatedCrash));
             Assert.That(observation.Result.Failure?.RolledBack, Is.False);
             Assert.That(observation.After.Select(r => r.Payment.PaymentId), Is.EqualTo(fresh.Take((int)crashAfter).Select(r => r.Payment.PaymentId).Order(StringComparer.Ordinal)));
-            Assert.That(observation.Outcome, Is.EqualTo(Provider.Expectations.For(CrashRollbackScenario.Id, "unreliable").Expected));
+            Assert.That(observation.Outcome, Is.EqualTo(Provider.Dialect.Expectations.For(CrashRollbackScenario.Id, "unreliable").Expected));
         }
     }
 }

@@ -30,7 +30,7 @@ public sealed class InterleavingTests(Provider provider) : EngineFixture(provide
     [TestCaseSource(nameof(AnomalyCases))]
     public async Task An_anomaly_is_allowed_or_prevented_as_the_engine_documents(string anomaly, IsolationLevel level)
     {
-        if (!Provider.IsolationLevels.Contains(level))
+        if (!Provider.Dialect.IsolationLevels.Contains(level))
         {
             Assert.Ignore($"{Provider.DisplayName} does not offer {Isolation.Spelling(level)}");
         }
@@ -43,7 +43,7 @@ public sealed class InterleavingTests(Provider provider) : EngineFixture(provide
     [TestCaseSource(nameof(RaceCases))]
     public async Task Two_writers_of_one_new_key_end_as_the_engine_documents(string variant, IsolationLevel level)
     {
-        if (!Provider.IsolationLevels.Contains(level))
+        if (!Provider.Dialect.IsolationLevels.Contains(level))
         {
             Assert.Ignore($"{Provider.DisplayName} does not offer {Isolation.Spelling(level)}");
         }
@@ -60,7 +60,7 @@ public sealed class InterleavingTests(Provider provider) : EngineFixture(provide
 
     private void AssertAsExpected(InterleavingObservation observation)
     {
-        var expected = Provider.Expectations.Find(observation.Scenario, observation.Check);
+        var expected = Provider.Dialect.Expectations.Find(observation.Scenario, observation.Check);
         Assert.That(expected, Is.Not.Null, $"{Provider.DisplayName} has no expectation for {observation.Scenario}/{observation.Check}; observed:{Environment.NewLine}{observation}");
         Assert.That(observation.Outcome, Is.EqualTo(expected!.Expected),
             $"{Provider.DisplayName} {observation.Check}: expected {expected.Expected} ({expected.Source}), observed {observation.Outcome}{Environment.NewLine}{string.Join(Environment.NewLine, observation.Trace)}");

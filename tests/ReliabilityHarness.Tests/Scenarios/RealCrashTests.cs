@@ -85,7 +85,7 @@ public sealed class RealCrashTests(Provider provider) : EngineFixture(provider)
     [Test]
     public async Task Robust_ingest_whose_session_is_severed_fails_clearly_and_its_retry_applies_each_payment_once()
     {
-        if (Provider.TerminateSessionSql is null)
+        if (Provider.Dialect.TerminateSessionSql is null)
         {
             Assert.Ignore($"{Provider.DisplayName} has no server session to sever; its process-kill tests cover a lost connection");
         }
@@ -109,7 +109,7 @@ public sealed class RealCrashTests(Provider provider) : EngineFixture(provider)
     [Test]
     public async Task Unreliable_ingest_whose_session_is_severed_fails_and_leaves_what_it_committed()
     {
-        if (Provider.TerminateSessionSql is null)
+        if (Provider.Dialect.TerminateSessionSql is null)
         {
             Assert.Ignore($"{Provider.DisplayName} has no server session to sever; its process-kill tests cover a lost connection");
         }
@@ -129,7 +129,7 @@ public sealed class RealCrashTests(Provider provider) : EngineFixture(provider)
     [Test]
     public async Task An_engine_that_keeps_ending_the_session_fails_the_run_rolled_back_and_says_so()
     {
-        if (Provider.TerminateSessionSql is null)
+        if (Provider.Dialect.TerminateSessionSql is null)
         {
             Assert.Ignore($"{Provider.DisplayName} has no server session to end");
         }
@@ -147,7 +147,7 @@ public sealed class RealCrashTests(Provider provider) : EngineFixture(provider)
                     await SeveredConnectionScenario.TerminateAsync(Provider, database.ConnectionString, checkpoint, ct);
                 }
             }));
-        Provider.ClearPools();
+        Provider.Dialect.ClearPools();
 
         using (Assert.EnterMultipleScope())
         {

@@ -21,7 +21,7 @@ public sealed class RerunIdempotencyTests(Provider provider) : EngineFixture(pro
             Assert.That(observation.Third.Counts, Is.EqualTo(new IngestCounts(50, 0, 0, 50, 0)));
             Assert.That(observation.AfterSecond.Select(r => r.Raw), Is.EqualTo(observation.AfterFirst.Select(r => r.Raw)));
             Assert.That(observation.AfterThird.Select(r => r.Raw), Is.EqualTo(observation.AfterFirst.Select(r => r.Raw)));
-            Assert.That(observation.Outcome, Is.EqualTo(Provider.Expectations.For(RerunIdempotencyScenario.Id, "robust").Expected));
+            Assert.That(observation.Outcome, Is.EqualTo(Provider.Dialect.Expectations.For(RerunIdempotencyScenario.Id, "robust").Expected));
         }
     }
 
@@ -37,7 +37,7 @@ public sealed class RerunIdempotencyTests(Provider provider) : EngineFixture(pro
             Assert.That(observation.First.Succeeded, Is.True);
             Assert.That(observation.Second.Failure?.Kind, Is.EqualTo(FailureKind.ConstraintViolation), () => observation.Second.Failure?.Message ?? "the rerun succeeded");
             Assert.That(observation.AfterSecond, Has.Count.EqualTo(50));
-            Assert.That(observation.Outcome, Is.EqualTo(Provider.Expectations.For(RerunIdempotencyScenario.Id, "unreliable").Expected));
+            Assert.That(observation.Outcome, Is.EqualTo(Provider.Dialect.Expectations.For(RerunIdempotencyScenario.Id, "unreliable").Expected));
         }
     }
 

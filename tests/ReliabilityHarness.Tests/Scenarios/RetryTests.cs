@@ -15,7 +15,7 @@ public sealed class RetryTests(Provider provider) : EngineFixture(provider)
     public async Task A_transient_failure_reruns_the_whole_transaction_and_the_attempts_are_counted()
     {
         await using var database = await NewDatabaseAsync();
-        if (Provider.WithShortLockWait(database.ConnectionString) is not { } shortWait)
+        if (Provider.Dialect.WithShortLockWait(database.ConnectionString) is not { } shortWait)
         {
             Assert.Ignore($"{Provider.DisplayName} cannot be given a short lock wait through its connection string");
             return;
@@ -24,12 +24,12 @@ public sealed class RetryTests(Provider provider) : EngineFixture(provider)
         await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Seed);
 
         // The blocker writes pay_002 in a transaction it keeps open: the run's update of pay_002 must wait for it.
-        await using var blocker = await Provider.OpenAsync(database.ConnectionString, CancellationToken.None);
-        await using var blocking = await Provider.BeginTransactionAsync(blocker, CancellationToken.None);
+        await using var blocker = await Provider.Dialect.OpenAsync(database.ConnectionString, CancellationToken.None);
+        await using var blocking = await Provider.Dialect.BeginTransactionAsync(blocker, CancellationToken.None);
         await using (var hold = blocker.CreateCommand())
         {
             hold.Transaction = blocking;
-            hold.CommandText = $"UPDATE {Provider.Quote(PaymentsSql.TableName)} SET status = status WHERE payment_id = {PaymentsSql.PaymentId}";
+            hold.CommandText = $"UPDATE {Provider.Dialect.Quote(PaymentsSql.TableName)} SET status = status WHERE payment_id = {PaymentsSql.PaymentId}";
             var id = hold.CreateParameter();
             id.ParameterName = PaymentsSql.PaymentId;
             id.Value = "pay_002";

@@ -13,7 +13,7 @@ namespace ReliabilityHarness.Tests.Scenarios;
 [NonParallelizable] // kills processes that hold a database file
 public sealed class SqliteCommitKillTests
 {
-    private static readonly SqliteProvider Provider = new();
+    private static readonly Provider Provider = SqliteProvider.Create();
     private static readonly ChildCommand Reliability = ChildCommand.InDirectory(AppContext.BaseDirectory);
 
     [TestCase("delete")]
@@ -22,7 +22,7 @@ public sealed class SqliteCommitKillTests
     {
         using var files = new TempFiles();
         var csv = files.Write("payments.csv", RealCrashTests.Csv(SamplePayments.Generate(20_000, seed: 4)));
-        await using var database = await Provider.CreateIsolatedDatabaseAsync(string.Empty, CancellationToken.None);
+        await using var database = await Provider.Engine.CreateIsolatedDatabaseAsync(string.Empty, CancellationToken.None);
         await using (var connection = new SqliteConnection(database.ConnectionString))
         {
             await connection.OpenAsync();

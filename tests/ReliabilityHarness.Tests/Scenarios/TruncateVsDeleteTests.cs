@@ -30,7 +30,7 @@ public sealed class TruncateVsDeleteTests(Provider provider) : EngineFixture(pro
     public void Each_check_is_what_the_engine_documents(string check)
     {
         var observation = observations.Single(o => o.Check == check);
-        var expected = Provider.Expectations.For(TruncateVsDeleteScenario.Id, check);
+        var expected = Provider.Dialect.Expectations.For(TruncateVsDeleteScenario.Id, check);
         Assert.That(observation.Observed, Is.EqualTo(expected.Expected),
             $"{Provider.DisplayName} {check}: expected {expected.Expected} ({expected.Source}), observed {observation.Observed}: {observation.Detail}");
     }

@@ -9,7 +9,7 @@ namespace ReliabilityHarness.Tests.SqlServer;
 /// </summary>
 public sealed class SqlServerStatementTests
 {
-    private static readonly SqlServerProvider Provider = new();
+    private static readonly Provider Provider = SqlServerProvider.Create();
 
     private static readonly string[] PaymentParameters =
         [PaymentsSql.PaymentId, PaymentsSql.UserId, PaymentsSql.Amount, PaymentsSql.Currency, PaymentsSql.Status, PaymentsSql.ProcessedAt];
@@ -20,10 +20,10 @@ public sealed class SqlServerStatementTests
     // The statements that carry input values: each value must be a parameter, and every parameter must be used.
     private static IEnumerable<TestCaseData> DataStatements =>
     [
-        new TestCaseData(Provider.Sql.Insert, PaymentParameters).SetArgDisplayNames("Insert"),
-        new TestCaseData(Provider.Sql.Upsert, PaymentParameters).SetArgDisplayNames("Upsert"),
-        new TestCaseData(Provider.UnreliableUpserts[SqlServerProvider.PlainMergeVariant], PaymentParameters).SetArgDisplayNames("unreliable:plain-merge"),
-        new TestCaseData(Provider.Sql.SelectById, new[] { PaymentsSql.PaymentId }).SetArgDisplayNames("SelectById"),
+        new TestCaseData(Provider.Dialect.Sql.Insert, PaymentParameters).SetArgDisplayNames("Insert"),
+        new TestCaseData(Provider.Dialect.Sql.Upsert, PaymentParameters).SetArgDisplayNames("Upsert"),
+        new TestCaseData(Provider.Dialect.UnreliableUpserts[SqlServerDialect.PlainMergeVariant], PaymentParameters).SetArgDisplayNames("unreliable:plain-merge"),
+        new TestCaseData(Provider.Dialect.Sql.SelectById, new[] { PaymentsSql.PaymentId }).SetArgDisplayNames("SelectById"),
     ];
 
     [TestCaseSource(nameof(Statements))]
@@ -32,12 +32,12 @@ public sealed class SqlServerStatementTests
 
     [Test]
     public void The_upsert_is_a_MERGE_whose_target_holds_its_key_range_lock() =>
-        Assert.That(TSqlChecks.EveryMergeTargetHoldsItsLocks(Provider.Sql.Upsert), Is.True, Provider.Sql.Upsert);
+        Assert.That(TSqlChecks.EveryMergeTargetHoldsItsLocks(Provider.Dialect.Sql.Upsert), Is.True, Provider.Dialect.Sql.Upsert);
 
     [Test]
     public void The_plain_MERGE_negative_control_is_the_same_MERGE_without_the_hint()
     {
-        var plain = Provider.UnreliableUpserts[SqlServerProvider.PlainMergeVariant];
+        var plain = Provider.Dialect.UnreliableUpserts[SqlServerDialect.PlainMergeVariant];
         using (Assert.EnterMultipleScope())
         {
             Assert.That(TSqlChecks.HasMerge(plain), Is.True);
@@ -47,13 +47,13 @@ public sealed class SqlServerStatementTests
 
     [Test]
     public void The_robust_session_statement_sets_XACT_ABORT_on() =>
-        Assert.That(TSqlChecks.SetsXactAbortOn(SqlServerProvider.RobustSessionSql), Is.True);
+        Assert.That(TSqlChecks.SetsXactAbortOn(SqlServerDialect.RobustSessionSql), Is.True);
 
     [Test]
     public async Task The_robust_transaction_sets_XACT_ABORT_on_before_it_begins()
     {
         using var connection = new RecordingConnection();
-        await using var transaction = await Provider.BeginTransactionAsync(connection, CancellationToken.None);
+        await using var transaction = await Provider.Dialect.BeginTransactionAsync(connection, CancellationToken.None);
 
         Assert.That(connection.Log, Has.Count.EqualTo(2));
         using (Assert.EnterMultipleScope())
@@ -77,8 +77,8 @@ public sealed class SqlServerStatementTests
     public void The_parse_check_fails_on_invalid_TSql()
     {
         // A MERGE must end with a semicolon; and a clause in the wrong place is a syntax error.
-        var unterminated = Provider.Sql.Upsert.TrimEnd().TrimEnd(';');
-        var garbled = Provider.Sql.Upsert.Replace("WHEN NOT MATCHED BY TARGET", "WHEN NOT MATCHED BY NOBODY", StringComparison.Ordinal);
+        var unterminated = Provider.Dialect.Sql.Upsert.TrimEnd().TrimEnd(';');
+        var garbled = Provider.Dialect.Sql.Upsert.Replace("WHEN NOT MATCHED BY TARGET", "WHEN NOT MATCHED BY NOBODY", StringComparison.Ordinal);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(TSqlChecks.ParseErrors(unterminated), Is.Not.Empty);
@@ -91,14 +91,14 @@ public sealed class SqlServerStatementTests
     [TestCase(" WITH (HOLDLOCK)", " WITH (NOLOCK)", TestName = "{m}(NOLOCK)")]
     public void The_lock_check_fails_on_a_MERGE_without_HOLDLOCK(string hint, string replacement)
     {
-        var broken = Provider.Sql.Upsert.Replace(hint, replacement, StringComparison.Ordinal);
-        Assert.That(broken, Is.Not.EqualTo(Provider.Sql.Upsert));
+        var broken = Provider.Dialect.Sql.Upsert.Replace(hint, replacement, StringComparison.Ordinal);
+        Assert.That(broken, Is.Not.EqualTo(Provider.Dialect.Sql.Upsert));
         Assert.That(TSqlChecks.EveryMergeTargetHoldsItsLocks(broken), Is.False);
     }
 
     [Test]
     public void The_lock_check_fails_on_a_statement_that_is_not_a_MERGE() =>
-        Assert.That(TSqlChecks.EveryMergeTargetHoldsItsLocks(Provider.Sql.Insert), Is.False);
+        Assert.That(TSqlChecks.EveryMergeTargetHoldsItsLocks(Provider.Dialect.Sql.Insert), Is.False);
 
     [TestCase("SET XACT_ABORT OFF;")]
     [TestCase("SET NOCOUNT ON;")]
@@ -109,7 +109,7 @@ public sealed class SqlServerStatementTests
     [Test]
     public void The_parameter_checks_fail_on_a_value_written_into_the_statement()
     {
-        var literal = Provider.Sql.Upsert.Replace("@status", "N'captured'", StringComparison.Ordinal);
+        var literal = Provider.Dialect.Sql.Upsert.Replace("@status", "N'captured'", StringComparison.Ordinal);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(TSqlChecks.Literals(literal), Is.Not.Empty);
@@ -122,9 +122,9 @@ public sealed class SqlServerStatementTests
     {
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(Provider.Quote("payments"), Is.EqualTo("[payments]"));
-            Assert.That(Provider.Quote("pay]ments; DROP TABLE x--"), Is.EqualTo("[pay]]ments; DROP TABLE x--]"));
-            Assert.That(TSqlChecks.ParseErrors($"SELECT 1 FROM {Provider.Quote("pay]ments; DROP TABLE x--")};"), Is.Empty);
+            Assert.That(Provider.Dialect.Quote("payments"), Is.EqualTo("[payments]"));
+            Assert.That(Provider.Dialect.Quote("pay]ments; DROP TABLE x--"), Is.EqualTo("[pay]]ments; DROP TABLE x--]"));
+            Assert.That(TSqlChecks.ParseErrors($"SELECT 1 FROM {Provider.Dialect.Quote("pay]ments; DROP TABLE x--")};"), Is.Empty);
         }
     }
 }

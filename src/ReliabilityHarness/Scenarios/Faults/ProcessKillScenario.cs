@@ -54,7 +54,7 @@ public static class ProcessKillScenario
         }
 
         await PaymentsTable.ResetAsync(provider, connectionString, cancellationToken);
-        provider.ClearPools();
+        provider.Dialect.ClearPools();
 
         var start = new ProcessStartInfo(reliability.FileName) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in reliability.Arguments.Concat(["ingest", "--provider", provider.Name, "--connection", connectionString, "--input", csvPath, "--strategy", strategy.Name]))
@@ -110,8 +110,8 @@ public static class ProcessKillScenario
             }
 
             var after = await PaymentsTable.ReadAllAsync(provider, connectionString, cancellationToken);
-            await using var connection = await provider.OpenAsync(connectionString, cancellationToken);
-            var integrity = await provider.IntegrityProblemAsync(connection, cancellationToken);
+            await using var connection = await provider.Dialect.OpenAsync(connectionString, cancellationToken);
+            var integrity = await provider.Engine.IntegrityProblemAsync(connection, cancellationToken);
             return new ProcessKillObservation(strategy.Name, killAt, killed, input, after, integrity, elapsed);
         }
         finally

@@ -82,9 +82,9 @@ public static class ServerCrashScenario
     {
         ArgumentNullException.ThrowIfNull(provider);
         ArgumentNullException.ThrowIfNull(control);
-        await using (var connection = await provider.OpenAsync(connectionString, cancellationToken))
+        await using (var connection = await provider.Dialect.OpenAsync(connectionString, cancellationToken))
         {
-            if (await provider.NonDurableSettingsAsync(connection, cancellationToken) is { Count: > 0 } settings)
+            if (await provider.Engine.NonDurableSettingsAsync(connection, cancellationToken) is { Count: > 0 } settings)
             {
                 return new ServerCrashObservation(settings, [], null, []);
             }
@@ -128,7 +128,7 @@ public static class ServerCrashScenario
             {
                 // Never leave the engine down, whatever failed above.
                 await control.StartAsync(CancellationToken.None);
-                provider.ClearPools();
+                provider.Dialect.ClearPools();
                 await WaitUntilAcceptingAsync(provider, connectionString, cancellationToken);
             }
         }
@@ -147,7 +147,7 @@ public static class ServerCrashScenario
                 throw new TimeoutException($"{provider.DisplayName} did not accept connections {ServerControl.CommandBound.TotalSeconds:0} s after its restart: {problem}");
             }
 
-            provider.ClearPools();
+            provider.Dialect.ClearPools();
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
         }
     }

@@ -36,7 +36,7 @@ public static class SeveredConnectionScenario
         ArgumentNullException.ThrowIfNull(provider);
         ArgumentNullException.ThrowIfNull(strategy);
         ArgumentNullException.ThrowIfNull(input);
-        _ = provider.TerminateSessionSql
+        _ = provider.Dialect.TerminateSessionSql
             ?? throw new NotSupportedException($"{provider.DisplayName} has no server session to sever: a crash of the process that holds the database is the process-kill scenario");
         await PaymentsTable.ResetAsync(provider, connectionString, cancellationToken);
 
@@ -57,7 +57,7 @@ public static class SeveredConnectionScenario
             severed.Add(final);
         }
 
-        provider.ClearPools();
+        provider.Dialect.ClearPools();
         var after = await PaymentsTable.ReadAllAsync(provider, connectionString, cancellationToken);
         return new SeveredConnectionObservation(strategy.Name, severAfterRows, result, severed, input.Select(r => r.Payment).ToList(), after);
     }
@@ -67,9 +67,9 @@ public static class SeveredConnectionScenario
     {
         ArgumentNullException.ThrowIfNull(provider);
         ArgumentNullException.ThrowIfNull(checkpoint);
-        await using var admin = await provider.OpenAsync(connectionString, cancellationToken);
+        await using var admin = await provider.Dialect.OpenAsync(connectionString, cancellationToken);
         await using var command = DbCommands.Create(admin, null,
-            provider.TerminateSessionSql ?? throw new NotSupportedException($"{provider.DisplayName} has no server session to sever"),
+            provider.Dialect.TerminateSessionSql ?? throw new NotSupportedException($"{provider.DisplayName} has no server session to sever"),
             ("@session", checkpoint.SessionId ?? throw new InvalidOperationException("the run's session id is unknown")));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

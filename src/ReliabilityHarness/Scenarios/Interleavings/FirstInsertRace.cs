@@ -22,7 +22,7 @@ public static class FirstInsertRace
     public static IEnumerable<string> Variants(Provider provider)
     {
         ArgumentNullException.ThrowIfNull(provider);
-        return new[] { CheckThenInsert, Upsert }.Concat(provider.UnreliableUpserts.Keys);
+        return new[] { CheckThenInsert, Upsert }.Concat(provider.Dialect.UnreliableUpserts.Keys);
     }
 
     public static string Check(string variant, IsolationLevel level) => $"first-insert:{variant}@{Isolation.Spelling(level)}";
@@ -36,7 +36,7 @@ public static class FirstInsertRace
 
         ScriptStep Look(int session) => new(session, "select pay_race", async (s, ct) =>
         {
-            await using var select = PaymentsTable.Command(provider, s.Connection, s.Transaction, provider.Sql.SelectById, PaymentsSql.PaymentId);
+            await using var select = PaymentsTable.Command(provider, s.Connection, s.Transaction, provider.Dialect.Sql.SelectById, PaymentsSql.PaymentId);
             return [await PaymentsTable.FindAsync(provider, select, payment.PaymentId, ct) is null ? 0L : 1L];
         });
 
@@ -53,7 +53,7 @@ public static class FirstInsertRace
             [
                 Scheduler.Begin(provider, 1, level), Scheduler.Begin(provider, 2, level),
                 Look(1), Look(2),
-                Write(1, "insert pay_race", provider.Sql.Insert), Write(2, "insert pay_race", provider.Sql.Insert),
+                Write(1, "insert pay_race", provider.Dialect.Sql.Insert), Write(2, "insert pay_race", provider.Dialect.Sql.Insert),
                 Scheduler.Commit(1), Scheduler.Commit(2),
             ],
             _ =>
@@ -74,7 +74,7 @@ public static class FirstInsertRace
     }
 
     private static string UpsertSql(Provider provider, string variant) =>
-        variant == Upsert ? provider.Sql.Upsert
-        : provider.UnreliableUpserts.TryGetValue(variant, out var sql) ? sql
+        variant == Upsert ? provider.Dialect.Sql.Upsert
+        : provider.Dialect.UnreliableUpserts.TryGetValue(variant, out var sql) ? sql
         : throw new ArgumentException($"{provider.DisplayName} has no upsert variant '{variant}'", nameof(variant));
 }

@@ -41,7 +41,7 @@ public static class IsolationScenario
     public static async Task<InterleavingObservation> RunAsync(Provider provider, string connectionString, string anomaly, IsolationLevel level, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(provider);
-        var table = provider.Quote(Table);
+        var table = provider.Dialect.Quote(Table);
         await ResetAsync(provider, connectionString, table, cancellationToken);
 
         ScriptStep Read(int session, int id) => new(session, $"read id={id}", async (s, ct) =>
@@ -108,7 +108,7 @@ public static class IsolationScenario
 
     private static async Task ResetAsync(Provider provider, string connectionString, string table, CancellationToken cancellationToken)
     {
-        await using var connection = await provider.OpenAsync(connectionString, cancellationToken);
+        await using var connection = await provider.Dialect.OpenAsync(connectionString, cancellationToken);
         foreach (var sql in new[]
         {
             $"DROP TABLE IF EXISTS {table}",

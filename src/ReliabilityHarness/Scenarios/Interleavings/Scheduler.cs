@@ -45,8 +45,8 @@ public sealed class Scheduler
 
         // Where the engine cannot say whom a session waits for, a lock wait must end on its own, with the
         // engine's busy or lock-timeout error, for the run to go on.
-        var watchable = provider.SessionIdSql is not null && provider.BlockersSql is not null;
-        var sessionConnection = watchable ? connectionString : provider.WithShortLockWait(connectionString) ?? connectionString;
+        var watchable = provider.Dialect.SessionIdSql is not null && provider.Dialect.BlockersSql is not null;
+        var sessionConnection = watchable ? connectionString : provider.Dialect.WithShortLockWait(connectionString) ?? connectionString;
 
         var sessions = new List<Session>();
         DbConnection? monitor = null;
@@ -54,12 +54,12 @@ public sealed class Scheduler
         {
             for (var number = 1; number <= sessionCount; number++)
             {
-                var connection = await provider.OpenAsync(sessionConnection, cancellationToken);
-                var id = watchable ? await ScalarAsync(connection, provider.SessionIdSql!, cancellationToken) : null;
+                var connection = await provider.Dialect.OpenAsync(sessionConnection, cancellationToken);
+                var id = watchable ? await ScalarAsync(connection, provider.Dialect.SessionIdSql!, cancellationToken) : null;
                 sessions.Add(new Session(number, connection, id));
             }
 
-            monitor = watchable ? await provider.OpenAsync(connectionString, cancellationToken) : null;
+            monitor = watchable ? await provider.Dialect.OpenAsync(connectionString, cancellationToken) : null;
             var scheduler = new Scheduler(provider, sessions, monitor);
             for (var i = 0; i < steps.Count; i++)
             {
@@ -87,7 +87,7 @@ public sealed class Scheduler
     public static ScriptStep Begin(Provider provider, int session, IsolationLevel level) =>
         new(session, $"begin {Isolation.Spelling(level)}", async (s, ct) =>
         {
-            s.Transaction = await provider.BeginIsolatedAsync(s.Connection, level, ct);
+            s.Transaction = await provider.Dialect.BeginIsolatedAsync(s.Connection, level, ct);
             return null;
         }, StepKind.Begin);
 
@@ -137,7 +137,7 @@ public sealed class Scheduler
         }
         catch (DbException e)
         {
-            results[index] = new StepResult(index, step.Session, step.Action, blocked, null, provider.Recognize(e), provider.ErrorCode(e));
+            results[index] = new StepResult(index, step.Session, step.Action, blocked, null, provider.Dialect.Recognize(e), provider.Dialect.ErrorCode(e));
             session.Aborted = true;
             await RollbackQuietlyAsync(session);
         }
@@ -246,7 +246,7 @@ public sealed class Scheduler
 
     private async Task<IReadOnlySet<int>> BlockersAsync(Session session, CancellationToken cancellationToken)
     {
-        await using var command = DbCommands.Create(monitor!, null, provider.BlockersSql!, ("@session", session.EngineId!));
+        await using var command = DbCommands.Create(monitor!, null, provider.Dialect.BlockersSql!, ("@session", session.EngineId!));
         var blockers = new HashSet<int>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

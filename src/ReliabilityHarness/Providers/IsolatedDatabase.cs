@@ -1,4 +1,4 @@
-namespace ReliabilityHarness.Engines;
+namespace ReliabilityHarness.Providers;
 
 /// <summary>A database (or schema, or file) that belongs to one run and is removed when disposed.</summary>
 public sealed class IsolatedDatabase(string connectionString, string description, Func<ValueTask> drop) : IAsyncDisposable
