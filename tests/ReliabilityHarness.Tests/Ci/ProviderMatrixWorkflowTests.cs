@@ -10,7 +10,7 @@ namespace ReliabilityHarness.Tests.Ci;
 /// </summary>
 public sealed class ProviderMatrixWorkflowTests
 {
-    private static readonly string WorkflowPath = Path.Combine(RepositoryRoot(), ".github", "workflows", "provider-matrix.yml");
+    private static readonly string WorkflowPath = RepositoryFiles.PathOf(".github", "workflows", "provider-matrix.yml");
 
     private static IEnumerable<TestCaseData> Providers =>
         ProviderCatalog.All.Select(p => new TestCaseData(p).SetArgDisplayNames(p.DisplayName));
@@ -150,17 +150,4 @@ public sealed class ProviderMatrixWorkflowTests
 
     private static string Text(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(key, out var value) && value is YamlScalarNode scalar ? scalar.Value ?? string.Empty : string.Empty;
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "ReliabilityHarness.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("the repository root (with ReliabilityHarness.sln) is not above the test's directory");
-    }
 }
