@@ -1,3 +1,4 @@
+using ReliabilityHarness.DuckDb;
 using ReliabilityHarness.MariaDb;
 using ReliabilityHarness.PostgreSql;
 using ReliabilityHarness.Providers;
@@ -15,6 +16,7 @@ public static class ProviderCatalog
         PostgreSqlProvider.Create(),
         SqlServerProvider.Create(),
         MariaDbProvider.Create(),
+        DuckDbProvider.Create(),
     ];
 
     public static Provider? Find(string name) =>

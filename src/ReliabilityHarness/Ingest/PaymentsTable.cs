@@ -94,20 +94,22 @@ public static class PaymentsTable
     internal static DbCommand WriteCommand(Provider provider, DbConnection connection, DbTransaction? transaction, string sql) =>
         Command(provider, connection, transaction, sql, PaymentsSql.PaymentId, PaymentsSql.UserId, PaymentsSql.Amount, PaymentsSql.Currency, PaymentsSql.Status, PaymentsSql.ProcessedAt);
 
+    // By position, in WriteCommand's order: a driver may keep a parameter's name in its own spelling (DuckDB drops
+    // the '@'), so a look-up by the harness's name is not portable.
     internal static void Bind(Provider provider, DbCommand command, Payment payment, DateTimeOffset processedAt)
     {
-        command.Parameters[PaymentsSql.PaymentId].Value = payment.PaymentId;
-        command.Parameters[PaymentsSql.UserId].Value = payment.UserId;
-        command.Parameters[PaymentsSql.Amount].Value = provider.Dialect.AmountParameter(payment.Amount);
-        command.Parameters[PaymentsSql.Currency].Value = payment.Currency;
-        command.Parameters[PaymentsSql.Status].Value = payment.Status;
-        command.Parameters[PaymentsSql.ProcessedAt].Value = provider.Dialect.TimestampParameter(processedAt);
+        command.Parameters[0].Value = payment.PaymentId;
+        command.Parameters[1].Value = payment.UserId;
+        command.Parameters[2].Value = provider.Dialect.AmountParameter(payment.Amount);
+        command.Parameters[3].Value = payment.Currency;
+        command.Parameters[4].Value = payment.Status;
+        command.Parameters[5].Value = provider.Dialect.TimestampParameter(processedAt);
     }
 
     /// <summary>The stored payment with the id, or null; <paramref name="select"/> is a command on <see cref="PaymentsSql.SelectById"/>.</summary>
     internal static async Task<Payment?> FindAsync(Provider provider, DbCommand select, string paymentId, CancellationToken cancellationToken)
     {
-        select.Parameters[PaymentsSql.PaymentId].Value = paymentId;
+        select.Parameters[0].Value = paymentId; // its one parameter
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
             ? new Payment(paymentId, reader.GetString(0), provider.Dialect.ReadAmount(reader, 1), reader.GetString(2), reader.GetString(3))
