@@ -44,8 +44,9 @@ public sealed class DuckDbDialect : Dialect
         """;
 
     // DO NOTHING keeps the first of ids repeated within the statement and skips stored ones; the count is what was
-    // inserted. An id another transaction inserts meanwhile is not seen here: both commit attempts race, and the
-    // later one fails at COMMIT (a transaction conflict, retried).
+    // inserted. An id another transaction inserts meanwhile is not seen here: if that one commits first, this
+    // statement fails with a duplicate-key constraint error (the core retries it: the statement skips stored ids, so
+    // such a key can only be a concurrent writer's); if it is still open, the later COMMIT fails (a transaction error).
     private const string InsertNewSql = """
         INSERT INTO {table} (payment_id, user_id, amount, currency, status, processed_at)
         SELECT payment_id, user_id, amount, currency, status, @processed_at FROM {staging}
@@ -76,6 +77,7 @@ public sealed class DuckDbDialect : Dialect
         new("isolation", "lost-update@snapshot", "serialization-failure", Concurrency),
         new("isolation", "read-skew@snapshot", "consistent", Concurrency + "; duckdb.org/docs/stable/sql/statements/transactions"),
         new("isolation", "write-skew@snapshot", "write-skew", Concurrency + " (conflicts are per row written; rows only read are not checked)"),
+        new("concurrent-writers", "second-process", "refused", "duckdb.org/docs/stable/connect/concurrency (one process may open a database file for writing)"),
         new("concurrent-writers", "first-insert:check-then-insert@snapshot", "serialization-failure", Concurrency + " (the later COMMIT fails on the key)"),
         new("concurrent-writers", "first-insert:upsert@snapshot", "serialization-failure", Concurrency + " (ON CONFLICT cannot see an uncommitted insert; the later COMMIT fails)"),
         new("severed-connection", "robust", "unsupported", "embedded: no server session to sever"),
@@ -83,7 +85,7 @@ public sealed class DuckDbDialect : Dialect
         new("truncate-vs-delete", "truncate-rollback", "restored", TruncateDocs),
         new("truncate-vs-delete", "truncate-implicit-commit", "rolled-back", TruncateDocs + "; duckdb.org/docs/stable/sql/statements/transactions"),
         new("truncate-vs-delete", "identity-reset", "delete continues, truncate continues", "duckdb.org/docs/stable/sql/statements/create_sequence (no identity columns; a sequence is never reset by a DELETE)"),
-        new("truncate-vs-delete", "fk-referenced", "refused", "duckdb.org/docs/stable/sql/constraints#foreign-keys (a referenced key cannot be deleted)"),
+        new("truncate-vs-delete", "fk-referenced", "allowed", "duckdb.org/docs/stable/sql/constraints#foreign-keys (keys are checked row by row: a table whose referencing rows are gone can be emptied)"),
         new("truncate-vs-delete", "delete-triggers", "unsupported", "duckdb.org/docs/stable/sql/statements/overview (no CREATE TRIGGER)"));
 
     // DuckDB.NET accepts only Unspecified and Snapshot (any other level throws); both are DuckDB's one level.

@@ -15,3 +15,11 @@ public sealed class IdempotencyConflictException(string paymentId, long line, st
 
     public long Line { get; } = line;
 }
+
+/// <summary>
+/// A statement that skips stored keys (the staged insert of new ids) met a duplicate key anyway: a key another writer
+/// committed that this transaction's snapshot cannot see (DuckDB reports it as a constraint error). Nothing in the
+/// input is wrong; rerunning the whole transaction sees the other writer's row and skips it, so it is retried.
+/// </summary>
+public sealed class ConcurrentKeyException(Exception inner)
+    : Exception($"another writer committed a payment id this transaction could not see: {inner.Message.Split('\n', 2)[0].Trim()}", inner);

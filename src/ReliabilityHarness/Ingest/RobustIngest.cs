@@ -122,7 +122,15 @@ internal sealed class RobustIngest : IIngestStrategy
         }
 
         // Then the new ids: on a first load that is every id, and nothing is left to look at.
-        counts.Inserted = await ExecuteStagedAsync(provider, connection, transaction, provider.Dialect.Staging.InsertNew, now, cancellationToken);
+        try
+        {
+            counts.Inserted = await ExecuteStagedAsync(provider, connection, transaction, provider.Dialect.Staging.InsertNew, now, cancellationToken);
+        }
+        catch (Exception e) when (provider.Dialect.Recognize(e) == DbErrorKind.UniqueViolation)
+        {
+            // The statement skips stored ids, so a duplicate key is one another writer committed unseen: retried.
+            throw new ConcurrentKeyException(e);
+        }
         for (var round = 1; identical + counts.Inserted + counts.Updated < distinct; round++)
         {
             // Every id this run inserted or updated is as the input says. Any other is unchanged, a status to update,

@@ -65,6 +65,21 @@ internal sealed class ConcurrentWritersMatrix : IMatrixScenario
                 $"{observation.Results.Count(r => r.Succeeded)} of {observation.Results.Count} writers succeeded in {observation.Attempts} attempt(s); {observation.Table.Count} rows"));
         }
 
+        await using (var database = await context.NewDatabaseAsync())
+        {
+            var csv = Path.Combine(Path.GetTempPath(), $"reliability-second-{Guid.NewGuid():N}.csv");
+            await SamplePayments.Generate(20).WriteCsvAsync(csv, context.CancellationToken);
+            try
+            {
+                var observation = await SecondProcessScenario.RunAsync(context.Provider, database.ConnectionString, context.Reliability, csv, context.CancellationToken);
+                cells.Add(new(SecondProcessScenario.Check, observation.Outcome, observation.Said));
+            }
+            finally
+            {
+                File.Delete(csv);
+            }
+        }
+
         foreach (var level in context.Provider.Dialect.IsolationLevels)
         {
             foreach (var variant in FirstInsertRace.Variants(context.Provider))

@@ -33,6 +33,7 @@ public sealed class ExpectationProfile
         new("server-crash", "robust", "durable", "a commit the engine acknowledged survives its crash (with fsync and synchronous commit on)"),
         new("truncate-vs-delete", "delete-rollback", "restored", "DELETE is ordinary DML on every engine here: a ROLLBACK restores the rows"),
         new("concurrent-writers", "stress:robust", "all-succeed", "DESIGN.md: concurrent writers neither duplicate nor lose writes (transient failures retried)"),
+        new("concurrent-writers", "second-process", "shared", "a server serves many clients; SQLite lets many processes open a file and takes their writes one at a time (sqlite.org/lockingv3.html)"),
         new("concurrent-writers", "stress:unreliable", "unique-violation", "a plain INSERT of a key another writer inserted fails on the primary key"),
     ];
 
