@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using DuckDB.NET.Data;
 using ReliabilityHarness.Payments;
 using ReliabilityHarness.Providers;
@@ -6,61 +7,90 @@ using ReliabilityHarness.Providers;
 namespace ReliabilityHarness.DuckDb;
 
 /// <summary>
-/// DuckDB's appender (duckdb.org/docs/stable/data/appender) fills the staging table column by column, in the
-/// connection's transaction: a ROLLBACK removes what it appended. Multi-row INSERTs with parameters manage about
-/// 16,000 rows a second here; the appender over a hundred thousand.
+/// DuckDB's appender (duckdb.org/docs/stable/data/appender) fills a table column by column, in the connection's
+/// transaction: a ROLLBACK removes what it appended. Multi-row INSERTs with parameters manage about 16,000 rows a
+/// second here; the appender several hundred thousand.
 /// </summary>
-public sealed class DuckDbBulkWriter : BulkPath
+public sealed class DuckDbBulkWriter(DuckDbDialect dialect) : BulkPath
 {
     public override Task<StagingWriter> BeginStagingAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
-        Task.FromResult<StagingWriter>(new AppenderWriter(((DuckDBConnection)connection).CreateAppender("temp", "main", "payments_staging") /* the staging table of DuckDbDialect, in the connection's temp catalog */));
+        Task.FromResult<StagingWriter>(new AppenderWriter(
+            ((DuckDBConnection)connection).CreateAppender("temp", "main", "payments_staging"), null)); // DuckDbDialect's staging table
 
-    // No scan-order reads (reruns go the staged way): a table's row ids follow its inserts, but INSERT … SELECT …
-    // ON CONFLICT, which every load here ends with, does not keep the input's order even under ORDER BY (measured:
-    // 99,996 of 100,000 rows out of place), so comparing a rerun in step would fall back every time.
+    // A first load appends into the payments table itself, in input order: the key refuses a repeated id (when the
+    // appender flushes, at the latest when it closes), which aborts the transaction, and the run goes staged anew.
+    public override Task<StagingWriter>? BeginFirstLoadAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset processedAt, CancellationToken cancellationToken) =>
+        Task.FromResult<StagingWriter>(new AppenderWriter(
+            ((DuckDBConnection)connection).CreateAppender(PaymentsSql.TableName), processedAt.UtcDateTime));
 
-    /// <summary>Staged rows through the appender; its buffered rows reach the table when it is closed, where a failure shows.</summary>
-    private sealed class AppenderWriter(DuckDBAppender appender) : StagingWriter
+    // A plain scan returns a table's rows in their insertion order (preserve_insertion_order is on by default,
+    // duckdb.org/docs/stable/configuration/overview): for a table one first load appended, the input's order. A table
+    // written by INSERT … SELECT … ON CONFLICT is in another order (that statement does not keep it, even under
+    // ORDER BY), and the comparison stops at its first row. Streaming hands rows over as they are read: stopping
+    // early reads no more.
+    public override IAsyncEnumerable<Payment>? ReadStoredInScanOrder(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        ReadInScanOrderAsync((DuckDBConnection)connection, transaction, cancellationToken);
+
+    private async IAsyncEnumerable<Payment> ReadInScanOrderAsync(DuckDBConnection connection, DbTransaction transaction, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        private bool closed;
+        await using var command = (DuckDBCommand)connection.CreateCommand();
+        command.Transaction = transaction;
+        command.UseStreamingMode = true;
+        command.CommandText = $"SELECT payment_id, user_id, amount, currency, status FROM {dialect.Quote(PaymentsSql.TableName)}";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return new Payment(reader.GetString(0), reader.GetString(1), reader.GetDecimal(2), reader.GetString(3), reader.GetString(4));
+        }
+    }
 
+    /// <summary>
+    /// Rows through the appender, into the staging table (line first) or, given processed_at, into the payments table
+    /// (it last); buffered rows reach the table when it flushes or closes, where a failure shows.
+    /// </summary>
+    private sealed class AppenderWriter(DuckDBAppender appender, DateTime? processedAt) : StagingWriter
+    {
         public override ValueTask WriteAsync(long line, Payment payment, CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(payment);
             cancellationToken.ThrowIfCancellationRequested();
-            appender.CreateRow()
-                .AppendValue(line)
-                .AppendValue(payment.PaymentId)
+            var row = appender.CreateRow();
+            if (processedAt is null)
+            {
+                row.AppendValue(line);
+            }
+
+            row.AppendValue(payment.PaymentId)
                 .AppendValue(payment.UserId)
                 .AppendValue(payment.Amount)
                 .AppendValue(payment.Currency)
-                .AppendValue(payment.Status)
-                .EndRow();
+                .AppendValue(payment.Status);
+            if (processedAt is { } at)
+            {
+                row.AppendValue(at);
+            }
+
+            row.EndRow();
             return ValueTask.CompletedTask;
         }
 
         public override ValueTask CompleteAsync(CancellationToken cancellationToken)
         {
-            closed = true;
             appender.Close();
             return ValueTask.CompletedTask;
         }
 
-        // Abandoned (the run failed and rolls back): its rows need not arrive, and a close that fails again must not
-        // hide the run's own error.
+        // After a close that succeeded this only frees the appender. Otherwise the run failed (in a write, in the close,
+        // or elsewhere) and rolls back: the rows need not arrive, and the close failing again must not hide its error.
         public override ValueTask DisposeAsync()
         {
-            if (!closed)
+            try
             {
-                closed = true;
-                try
-                {
-                    appender.Dispose();
-                }
-                catch (DuckDBException)
-                {
-                    // The transaction is rolled back either way.
-                }
+                appender.Dispose();
+            }
+            catch (DuckDBException)
+            {
+                // The run's own error is already on its way; the transaction is rolled back either way.
             }
 
             return base.DisposeAsync();

@@ -106,8 +106,12 @@ public sealed class DuckDbDialect : Dialect
 
     public override string? ErrorCode(Exception exception) => exception is DuckDBException e ? $"DuckDB {e.ErrorType}" : null;
 
-    // DuckDB has no SAVEPOINT, so a first load cannot fall back inside its transaction: every load is staged.
-    public override bool LoadsEmptyTableDirectly => false;
+    // A first load appends straight into the empty table. DuckDB has no SAVEPOINT, and a duplicate key aborts the
+    // transaction (duckdb.org/docs/stable/sql/statements/transactions): a load that meets one is rolled back whole
+    // and the run goes the staged way in a new transaction.
+    public override bool LoadsEmptyTableDirectly => true;
+
+    public override bool HasSavepoints => false;
 
     public override IReadOnlyList<string> CreateNumberedTable(string quotedTable, string name) =>
     [

@@ -8,6 +8,6 @@ public static class DuckDbProvider
     public static Provider Create()
     {
         var dialect = new DuckDbDialect();
-        return new Provider(dialect, new DuckDbEngine(dialect), new DuckDbBulkWriter(), new DuckDbHandIdiom(dialect));
+        return new Provider(dialect, new DuckDbEngine(dialect), new DuckDbBulkWriter(dialect), new DuckDbHandIdiom(dialect));
     }
 }

@@ -48,21 +48,35 @@ internal sealed class RobustIngest : IIngestStrategy
             await using var connection = await provider.Dialect.OpenAsync(connectionString, cancellationToken);
             await PaymentsTable.EnsureAsync(provider, connection, cancellationToken);
             var run = new RunPoints(options, attempt, await PaymentsTable.SessionIdAsync(provider, connection, options, cancellationToken));
-            await using var transaction = await provider.Dialect.BeginTransactionAsync(connection, cancellationToken);
-            try
+            for (var firstLoad = true; ; firstLoad = false)
             {
-                await run.ReachAsync(IngestCheckpoint.BeforeFirstWrite, 0, cancellationToken);
-                await WriteAsync(provider, connection, transaction, payments, run, counts, cancellationToken);
-                options.CrashIfDue(counts.Rows);
-                await run.ReachAsync(IngestCheckpoint.BeforeCommit, counts.Rows, cancellationToken);
-                committing = true;
-                await transaction.CommitAsync(cancellationToken);
-                return new IngestResult(Name, counts.Snapshot(), null, Path: counts.Path);
-            }
-            catch when (!committing)
-            {
-                await RollbackQuietlyAsync(transaction);
-                throw;
+                await using var transaction = await provider.Dialect.BeginTransactionAsync(connection, cancellationToken);
+                try
+                {
+                    if (firstLoad)
+                    {
+                        await run.ReachAsync(IngestCheckpoint.BeforeFirstWrite, 0, cancellationToken);
+                    }
+
+                    await WriteAsync(provider, connection, transaction, payments, run, counts, firstLoad, cancellationToken);
+                    options.CrashIfDue(counts.Rows);
+                    await run.ReachAsync(IngestCheckpoint.BeforeCommit, counts.Rows, cancellationToken);
+                    committing = true;
+                    await transaction.CommitAsync(cancellationToken);
+                    return new IngestResult(Name, counts.Snapshot(), null, Path: counts.Path);
+                }
+                catch (FirstLoadAbandonedException)
+                {
+                    // An engine without savepoints: the first load's whole transaction is undone, and the input goes
+                    // the staged way in a new one.
+                    await RollbackQuietlyAsync(transaction);
+                    counts.StartStaged();
+                }
+                catch when (!committing)
+                {
+                    await RollbackQuietlyAsync(transaction);
+                    throw;
+                }
             }
         }
         catch (Exception e) when (e is not (OperationCanceledException or InputException))
@@ -79,13 +93,13 @@ internal sealed class RobustIngest : IIngestStrategy
     // Rows stream into a staging table private to the session (the engine's bulk path where it has one), then a few
     // statements write the table from it and check what they did: memory stays flat however long the input, and
     // every guarantee of the row-by-row loop holds, because all of it is one transaction.
-    private static async Task WriteAsync(Provider provider, DbConnection connection, DbTransaction transaction, IAsyncEnumerable<PaymentRecord> payments, RunPoints run, Counts counts, CancellationToken cancellationToken)
+    private static async Task WriteAsync(Provider provider, DbConnection connection, DbTransaction transaction, IAsyncEnumerable<PaymentRecord> payments, RunPoints run, Counts counts, bool firstLoad, CancellationToken cancellationToken)
     {
         var now = run.Options.Now();
         var stored = await AnyStoredAsync(provider, connection, transaction, cancellationToken);
         if (stored
             ? await StoredInOrderAsync(provider, connection, transaction, payments, run, counts, cancellationToken)
-            : await FirstLoadAsync(provider, connection, transaction, payments, run, counts, now, cancellationToken))
+            : firstLoad && await FirstLoadAsync(provider, connection, transaction, payments, run, counts, now, cancellationToken))
         {
             return;
         }
@@ -166,7 +180,8 @@ internal sealed class RobustIngest : IIngestStrategy
     /// Loads an empty table without staging (<see cref="Dialect.LoadsEmptyTableDirectly"/>): true when every row
     /// went in, all inserted. When an id comes twice (surely, from the ids kept exactly, which stops the load early;
     /// or as the engine's duplicate-key error) it rolls back to its savepoint and returns false, the counts as they
-    /// were, for the staged way to read the input again.
+    /// were, for the staged way to read the input again; without savepoints (<see cref="Dialect.HasSavepoints"/>),
+    /// it abandons the transaction, and the staged way runs in a new one.
     /// </summary>
     private static async Task<bool> FirstLoadAsync(Provider provider, DbConnection connection, DbTransaction transaction, IAsyncEnumerable<PaymentRecord> payments, RunPoints run, Counts counts, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -176,7 +191,12 @@ internal sealed class RobustIngest : IIngestStrategy
         }
 
         counts.Path = WritePath.FirstLoad;
-        await transaction.SaveAsync(FirstLoadSavepoint, cancellationToken);
+        var savepoints = provider.Dialect.HasSavepoints;
+        if (savepoints)
+        {
+            await transaction.SaveAsync(FirstLoadSavepoint, cancellationToken);
+        }
+
         try
         {
             var seen = new SeenIds(exactOnly: true);
@@ -193,10 +213,18 @@ internal sealed class RobustIngest : IIngestStrategy
             // found empty: the engine found it, and the staged way sorts out which.
         }
 
+        if (!savepoints)
+        {
+            throw new FirstLoadAbandonedException();
+        }
+
         await transaction.RollbackAsync(FirstLoadSavepoint, cancellationToken);
         counts.StartStaged();
         return false;
     }
+
+    /// <summary>A first load met a repeated id on an engine without savepoints: its transaction is rolled back whole and the run goes staged in a new one.</summary>
+    private sealed class FirstLoadAbandonedException : Exception;
 
     /// <summary>
     /// Recognises the commonest rerun, the input a table was loaded from, without staging: the stored rows, in the

@@ -118,12 +118,15 @@ public abstract class Dialect
     public virtual int RowsPerInsert => 100;
 
     /// <summary>
-    /// Whether a first load into an empty table goes straight into it under a savepoint (every row new, or the engine
-    /// fails the write with its duplicate-key error and the run rolls back to the savepoint and goes the staged way).
-    /// Only where a duplicate key leaves the transaction usable after ROLLBACK TO SAVEPOINT (not SQL Server under
-    /// XACT_ABORT ON, not an engine without savepoints).
+    /// Whether a first load into an empty table goes straight into it (every row new, or the engine fails the write
+    /// with its duplicate-key error and the run goes the staged way: back to a savepoint, or, without
+    /// <see cref="HasSavepoints"/>, in a new transaction). Not where a duplicate key dooms the transaction before
+    /// the run can undo it (SQL Server under XACT_ABORT ON).
     /// </summary>
     public virtual bool LoadsEmptyTableDirectly => false;
+
+    /// <summary>Whether the engine has SAVEPOINT and ROLLBACK TO SAVEPOINT, and a duplicate key leaves the transaction usable after them.</summary>
+    public virtual bool HasSavepoints => true;
 
     /// <summary>Named variants of the upsert known to be unsafe (negative controls), such as SQL Server's MERGE without a lock hint.</summary>
     public virtual IReadOnlyDictionary<string, string> UnreliableUpserts { get; } = new Dictionary<string, string>();
