@@ -126,6 +126,10 @@ internal static class BenchCommand
         ratios.Add([$"peak RSS, {rows:N0} rows", $"{first.PeakMegabytes:0} MB", Verdict(first.PeakMegabytes <= 200), "≤ 200 MB"]);
         ratios.Add([$"peak RSS, {rows / 10:N0} rows", $"{tenth.PeakMegabytes:0} MB", string.Empty, "about the same"]);
         await output.WriteAsync(TextTable.Render(["ratio", "value", "target", "is"], ratios));
+        if (provider.IsEmbedded)
+        {
+            await output.WriteLineAsync($"  ({provider.Name} runs inside the ingest process: its own memory (page cache, indexes, the transaction's rows) is in the peak RSS)");
+        }
     }
 
     private sealed record Measured(double Seconds, double PeakMegabytes, long Rows);
