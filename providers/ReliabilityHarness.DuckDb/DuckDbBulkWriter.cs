@@ -15,7 +15,7 @@ public sealed class DuckDbBulkWriter(DuckDbDialect dialect) : BulkPath
 {
     public override Task<StagingWriter> BeginStagingAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
         Task.FromResult<StagingWriter>(new AppenderWriter(
-            ((DuckDBConnection)connection).CreateAppender("temp", "main", "payments_staging"), null)); // DuckDbDialect's staging table
+            ((DuckDBConnection)connection).CreateAppender("temp", DuckDbDialect.StagingSchema, DuckDbDialect.StagingName), null));
 
     // A first load appends into the payments table itself, in input order: the key refuses a repeated id (when the
     // appender flushes, at the latest when it closes), which aborts the transaction, and the run goes staged anew.
@@ -50,6 +50,8 @@ public sealed class DuckDbBulkWriter(DuckDbDialect dialect) : BulkPath
     /// </summary>
     private sealed class AppenderWriter(DuckDBAppender appender, DateTime? processedAt) : StagingWriter
     {
+        private bool completed;
+
         public override ValueTask WriteAsync(long line, Payment payment, CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(payment);
@@ -77,20 +79,26 @@ public sealed class DuckDbBulkWriter(DuckDbDialect dialect) : BulkPath
         public override ValueTask CompleteAsync(CancellationToken cancellationToken)
         {
             appender.Close();
+            completed = true;
             return ValueTask.CompletedTask;
         }
 
-        // After a close that succeeded this only frees the appender. Otherwise the run failed (in a write, in the close,
-        // or elsewhere) and rolls back: the rows need not arrive, and the close failing again must not hide its error.
+        // After CompleteAsync this only frees the appender. Otherwise the run failed or stopped early and rolls back:
+        // the buffered rows are dropped unsent, and a failure here must not hide the run's own error.
         public override ValueTask DisposeAsync()
         {
             try
             {
+                if (!completed)
+                {
+                    appender.Clear();
+                }
+
                 appender.Dispose();
             }
-            catch (DuckDBException)
+            catch (Exception e) when (!completed && e is DuckDBException or InvalidOperationException)
             {
-                // The run's own error is already on its way; the transaction is rolled back either way.
+                // The transaction is rolled back either way.
             }
 
             return base.DisposeAsync();

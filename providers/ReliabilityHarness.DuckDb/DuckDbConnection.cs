@@ -13,35 +13,46 @@ namespace ReliabilityHarness.DuckDb;
 /// </summary>
 public sealed class DuckDbConnection(string connectionString) : DuckDBConnection(connectionString)
 {
-    protected override DbCommand CreateDbCommand() => new Command { Connection = this };
+    protected override DbCommand CreateDbCommand() => CreateCommand();
 
-    /// <summary><paramref name="sql"/> with every <c>@name</c> outside string literals and quoted names written <c>$name</c>.</summary>
+    // DuckDBConnection.CreateCommand is itself virtual: a caller that holds a DuckDBConnection gets the same command.
+    public override DuckDBCommand CreateCommand() => new Command { Connection = this };
+
+    /// <summary>
+    /// <paramref name="sql"/> with every <c>@name</c> written <c>$name</c>, except inside string literals, quoted
+    /// names, comments (<c>--</c> to the end of the line, <c>/* … */</c>), a run of <c>@</c>s (<c>@@name</c>) and an <c>@</c> inside a word.
+    /// </summary>
     public static string DollarParameters(string sql)
     {
         ArgumentNullException.ThrowIfNull(sql);
         var text = new StringBuilder(sql.Length);
-        var quote = '\0';
         for (var i = 0; i < sql.Length; i++)
         {
             var c = sql[i];
-            if (quote != '\0')
+            var end = c switch
             {
-                quote = c == quote ? '\0' : quote;
-            }
-            else if (c is '\'' or '"')
+                '\'' or '"' => sql.IndexOf(c, i + 1),
+                '-' when At(sql, i, "--") => sql.IndexOf('\n', i + 2),
+                '/' when At(sql, i, "/*") => sql.IndexOf("*/", i + 2, StringComparison.Ordinal) is var close and >= 0 ? close + 1 : -1,
+                _ => i,
+            };
+            if (end != i)
             {
-                quote = c;
-            }
-            else if (c == '@' && i + 1 < sql.Length && (char.IsLetter(sql[i + 1]) || sql[i + 1] == '_'))
-            {
-                c = '$';
+                // Copied as it is, to its end (or the text's, where it is not closed).
+                end = end < 0 ? sql.Length - 1 : end;
+                text.Append(sql, i, end - i + 1);
+                i = end;
+                continue;
             }
 
-            text.Append(c);
+            var parameter = c == '@' && i + 1 < sql.Length && (char.IsLetter(sql[i + 1]) || sql[i + 1] == '_') && (i == 0 || !(sql[i - 1] == '@' || sql[i - 1] == '_' || char.IsLetterOrDigit(sql[i - 1])));
+            text.Append(parameter ? '$' : c);
         }
 
         return text.ToString();
     }
+
+    private static bool At(string text, int index, string what) => string.CompareOrdinal(text, index, what, 0, what.Length) == 0;
 
     private sealed class Command : DuckDBCommand
     {

@@ -65,7 +65,7 @@ public sealed class DuckDbDialect : Dialect
 
     public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, UpsertSql, Truncate(Quote(PaymentsSql.TableName)));
 
-    public override StagingSql Staging => staging ??= StagingSql.For("temp." + Quote("payments_staging"), Quote(PaymentsSql.TableName),
+    public override StagingSql Staging => staging ??= StagingSql.For("temp." + Quote(StagingName), Quote(PaymentsSql.TableName),
         CreateStagingSql, "DROP TABLE IF EXISTS {staging}", InsertNewSql);
 
     // Snapshot isolation under optimistic concurrency: a transaction reads the snapshot of its first statement, and
@@ -112,6 +112,12 @@ public sealed class DuckDbDialect : Dialect
     public override bool LoadsEmptyTableDirectly => true;
 
     public override bool HasSavepoints => false;
+
+    // Optimistic concurrency: ON CONFLICT DO NOTHING fails on a key committed after the transaction's snapshot.
+    public override bool InsertsMeetUnseenKeys => true;
+
+    /// <summary>The staging table's schema and name (in the connection's temp catalog), for the appender.</summary>
+    internal const string StagingSchema = "main", StagingName = "payments_staging";
 
     public override IReadOnlyList<string> CreateNumberedTable(string quotedTable, string name) =>
     [

@@ -13,7 +13,7 @@ public sealed class DuckDbEngine(DuckDbDialect dialect) : EmbeddedEngine(dialect
 {
     public override string DefaultFileName => "payments.duckdb";
 
-    public override string ConnectionStringFor(string path) => new DuckDBConnectionStringBuilder { DataSource = path }.ToString();
+    public override string ConnectionStringFor(string path) => new DbConnectionStringBuilder { ["Data Source"] = path }.ConnectionString;
 
     public override async Task<string> VersionAsync(DbConnection connection, CancellationToken cancellationToken) =>
         $"DuckDB {await ScalarTextAsync(connection, "SELECT version()", cancellationToken)}";

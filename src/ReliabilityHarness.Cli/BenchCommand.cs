@@ -167,11 +167,7 @@ internal static class BenchCommand
     private static async Task<Measured> IngestAsync(Provider provider, string connectionString, string csv, long rows, CancellationToken cancellationToken)
     {
         var self = ChildCommand.InDirectory(AppContext.BaseDirectory);
-        var start = new ProcessStartInfo(self.FileName) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in self.Arguments.Concat(["ingest", "--provider", provider.Name, "--input", csv]))
-        {
-            start.ArgumentList.Add(argument);
-        }
+        var start = self.StartInfo("ingest", "--provider", provider.Name, "--input", csv);
 
         // The connection goes in the environment, as users give it, never on a command line others can read.
         if (provider.IsEmbedded)

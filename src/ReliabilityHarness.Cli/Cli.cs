@@ -32,11 +32,12 @@ public static class Cli
           matrix  [--providers a,b,…] [--format table|markdown|json] [--output FILE]
                                                        every scenario on every engine, against each engine's expectations
           bench   [--providers a,b,…] [--rows N]       ingest speed and memory against the engine's own bulk idiom
-                                                       (psql \copy, sqlite3 .import), first load and rerun; default
-                                                       sqlite,postgresql and 1,000,000 rows
+                                                       (psql \copy, sqlite3 .import, DuckDB COPY), first load and rerun;
+                                                       default sqlite,postgresql and 1,000,000 rows
 
-        providers: sqlite (default, Data Source=payments.db), postgresql (HARNESS_POSTGRESQL, else Docker),
-                   sqlserver (HARNESS_SQLSERVER, else Docker), mariadb (HARNESS_MARIADB, else Docker)
+        providers: sqlite (default, Data Source=payments.db), duckdb (Data Source=payments.duckdb),
+                   postgresql (HARNESS_POSTGRESQL, else Docker), sqlserver (HARNESS_SQLSERVER, else Docker),
+                   mariadb (HARNESS_MARIADB, else Docker)
         exit codes: 0 success; 1 the run failed (robust: rolled back), or for matrix: an engine behaved other
                     than expected; 2 bad input or usage, nothing written; 3 engine unavailable or unreachable
         """;

@@ -47,7 +47,7 @@ internal sealed class Target(Provider provider, string connectionString, string 
         }
         else
         {
-            var availability = await EngineAcquisition.AcquireAsync(provider, environment, cancellationToken);
+            var availability = await EngineAcquisition.AcquireAsync(provider, environment, verify: false, cancellationToken);
             if (availability.Server is not { } server)
             {
                 throw new EngineUnavailableException(availability.UnavailableReason!);
@@ -55,15 +55,13 @@ internal sealed class Target(Provider provider, string connectionString, string 
 
             if (server.StartedHere)
             {
-                await output.WriteLineAsync($"Started {server.Origin}; it is removed when this command ends.");
+                await output.WriteLineAsync($"Started {provider.Engine.Container?.Image} with Testcontainers; it is removed when this command ends.");
                 target = new Target(provider, server.ConnectionString, $"{server.Origin} (removed when the command ends)", server);
             }
             else
             {
                 var redacted = ConnectionStrings.Redact(server.ConnectionString);
-                return provider.IsEmbedded
-                    ? await CheckedAsync(new Target(provider, server.ConnectionString, redacted, null), cancellationToken)
-                    : new Target(provider, server.ConnectionString, $"{redacted} (from {server.Origin})", null); // acquisition connected already
+                target = new Target(provider, server.ConnectionString, provider.IsEmbedded ? redacted : $"{redacted} (from {server.Origin})", null);
             }
         }
 

@@ -13,7 +13,8 @@ public static class EngineAcquisition
     /// <summary>How long connecting to an engine named by environment may take before it counts as unavailable.</summary>
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
 
-    public static async Task<EngineAvailability> AcquireAsync(Provider provider, Func<string, string?> environment, CancellationToken cancellationToken = default)
+    /// <param name="verify">Whether an engine named by <c>HARNESS_&lt;ENGINE&gt;</c> must answer before it is returned (the CLI checks it itself, to say where it tried).</param>
+    public static async Task<EngineAvailability> AcquireAsync(Provider provider, Func<string, string?> environment, bool verify = true, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(provider);
         ArgumentNullException.ThrowIfNull(environment);
@@ -25,7 +26,7 @@ public static class EngineAcquisition
         var variable = provider.EnvironmentVariable;
         if (environment(variable) is { Length: > 0 } connectionString)
         {
-            var problem = await TryConnectAsync(provider, connectionString, cancellationToken);
+            var problem = verify ? await TryConnectAsync(provider, connectionString, cancellationToken) : null;
             return problem is null
                 ? new(new EngineServer(provider, connectionString, variable), null)
                 : new(null, $"{provider.DisplayName}: {variable} is set ({ConnectionStrings.Redact(connectionString)}) but connecting failed: {problem}");

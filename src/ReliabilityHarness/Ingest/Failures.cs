@@ -7,6 +7,7 @@ internal static class Failures
 {
     public static IngestFailure Describe(Provider provider, Exception exception, string connectionString, bool rolledBack)
     {
+        var engineError = exception is ConcurrentKeyException { InnerException: { } inner } ? inner : exception;
         var recognised = exception is ConcurrentKeyException ? DbErrorKind.SerializationFailure : provider.Dialect.Recognize(exception);
         var kind = exception switch
         {
@@ -17,6 +18,6 @@ internal static class Failures
             _ => FailureKind.Database,
         };
         var message = ConnectionStrings.Scrub(exception.Message.Split('\n', 2)[0].Trim(), connectionString);
-        return new IngestFailure(kind, message, provider.Dialect.ErrorCode(exception.InnerException is { } inner && exception is ConcurrentKeyException ? inner : exception), rolledBack, recognised == DbErrorKind.Unrecognised ? null : recognised);
+        return new IngestFailure(kind, message, provider.Dialect.ErrorCode(engineError), rolledBack, recognised == DbErrorKind.Unrecognised ? null : recognised);
     }
 }

@@ -17,9 +17,9 @@ public sealed class IdempotencyConflictException(string paymentId, long line, st
 }
 
 /// <summary>
-/// A statement that skips stored keys (the staged insert of new ids) met a duplicate key anyway: a key another writer
-/// committed that this transaction's snapshot cannot see (DuckDB reports it as a constraint error). Nothing in the
-/// input is wrong; rerunning the whole transaction sees the other writer's row and skips it, so it is retried.
+/// The transaction ran into another writer in a way a whole rerun resolves: a statement that skips stored keys met
+/// a duplicate key another writer committed after this transaction's snapshot (DuckDB reports it as a constraint
+/// error, <see cref="Providers.Dialect.InsertsMeetUnseenKeys"/>), or a first load could not be rolled back to go the
+/// staged way. Nothing in the input is wrong; it is retried.
 /// </summary>
-public sealed class ConcurrentKeyException(Exception inner)
-    : Exception($"another writer committed a payment id this transaction could not see: {inner.Message.Split('\n', 2)[0].Trim()}", inner);
+public sealed class ConcurrentKeyException(string message, Exception inner) : Exception(message, inner);

@@ -65,11 +65,16 @@ internal sealed class RobustIngest : IIngestStrategy
                     await transaction.CommitAsync(cancellationToken);
                     return new IngestResult(Name, counts.Snapshot(), null, Path: counts.Path);
                 }
-                catch (FirstLoadAbandonedException)
+                catch (FirstLoadAbandonedException e)
                 {
                     // An engine without savepoints: the first load's whole transaction is undone, and the input goes
-                    // the staged way in a new one.
-                    await RollbackQuietlyAsync(transaction);
+                    // the staged way in a new one. If the rollback itself failed, the connection is in doubt: the run
+                    // fails instead (transient: a retry starts on a new connection).
+                    if (!await RollbackQuietlyAsync(transaction))
+                    {
+                        throw new ConcurrentKeyException("a first load met a repeated payment id, and rolling it back to go the staged way failed", e);
+                    }
+
                     counts.StartStaged();
                 }
                 catch when (!committing)
@@ -140,10 +145,10 @@ internal sealed class RobustIngest : IIngestStrategy
         {
             counts.Inserted = await ExecuteStagedAsync(provider, connection, transaction, provider.Dialect.Staging.InsertNew, now, cancellationToken);
         }
-        catch (Exception e) when (provider.Dialect.Recognize(e) == DbErrorKind.UniqueViolation)
+        catch (Exception e) when (provider.Dialect.InsertsMeetUnseenKeys && provider.Dialect.Recognize(e) == DbErrorKind.UniqueViolation)
         {
             // The statement skips stored ids, so a duplicate key is one another writer committed unseen: retried.
-            throw new ConcurrentKeyException(e);
+            throw new ConcurrentKeyException($"another writer committed a payment id this transaction could not see: {e.Message.Split('\n', 2)[0].Trim()}", e);
         }
         for (var round = 1; identical + counts.Inserted + counts.Updated < distinct; round++)
         {
@@ -224,7 +229,13 @@ internal sealed class RobustIngest : IIngestStrategy
     }
 
     /// <summary>A first load met a repeated id on an engine without savepoints: its transaction is rolled back whole and the run goes staged in a new one.</summary>
-    private sealed class FirstLoadAbandonedException : Exception;
+    private sealed class FirstLoadAbandonedException : Exception
+    {
+        public FirstLoadAbandonedException()
+            : base("a first load met a repeated payment id and could not be rolled back to go the staged way")
+        {
+        }
+    }
 
     /// <summary>
     /// Recognises the commonest rerun, the input a table was loaded from, without staging: the stored rows, in the
@@ -410,15 +421,17 @@ internal sealed class RobustIngest : IIngestStrategy
         ? "no row"
         : $"user_id '{payment.UserId}', amount {Amount.ToCanonicalString(payment.Amount)} {payment.Currency}, status '{payment.Status}'";
 
-    private static async Task RollbackQuietlyAsync(DbTransaction transaction)
+    /// <summary>Rolls back; false when the rollback failed (the connection is gone or the transaction was already ended): either way nothing committed.</summary>
+    private static async Task<bool> RollbackQuietlyAsync(DbTransaction transaction)
     {
         try
         {
             await transaction.RollbackAsync(CancellationToken.None);
+            return true;
         }
         catch (Exception e) when (e is DbException or InvalidOperationException)
         {
-            // The connection is gone or the engine already aborted the transaction: either way nothing committed.
+            return false;
         }
     }
 

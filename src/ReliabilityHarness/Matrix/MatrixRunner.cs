@@ -29,7 +29,7 @@ public static class MatrixRunner
         foreach (var provider in providers)
         {
             progress?.Invoke($"{provider.Name}: finding an engine");
-            var availability = await EngineAcquisition.AcquireAsync(provider, environment, cancellationToken);
+            var availability = await EngineAcquisition.AcquireAsync(provider, environment, cancellationToken: cancellationToken);
             if (availability.Server is not { } server)
             {
                 engines.Add(new MatrixEngine(provider.Name, null, null, availability.UnavailableReason));

@@ -128,6 +128,13 @@ public abstract class Dialect
     /// <summary>Whether the engine has SAVEPOINT and ROLLBACK TO SAVEPOINT, and a duplicate key leaves the transaction usable after them.</summary>
     public virtual bool HasSavepoints => true;
 
+    /// <summary>
+    /// Whether an insert that skips stored keys (<c>ON CONFLICT DO NOTHING</c>) can still fail with a duplicate key:
+    /// one another transaction committed after this one's snapshot (optimistic concurrency, as in DuckDB). The robust
+    /// strategy then retries the transaction; elsewhere such a failure is a constraint violation, never retried.
+    /// </summary>
+    public virtual bool InsertsMeetUnseenKeys => false;
+
     /// <summary>Named variants of the upsert known to be unsafe (negative controls), such as SQL Server's MERGE without a lock hint.</summary>
     public virtual IReadOnlyDictionary<string, string> UnreliableUpserts { get; } = new Dictionary<string, string>();
 

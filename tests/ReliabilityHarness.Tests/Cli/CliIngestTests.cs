@@ -138,16 +138,18 @@ public sealed class CliIngestTests(Provider provider) : EngineFixture(provider)
         var table = await ReadTableAsync(database);
 
         // Where the engine shares its database between processes, every writer succeeds. Where one process at a time
-        // may open it (DuckDB), a writer that finds it open elsewhere exits 3 naming the lock; which ones do depends on
-        // timing, so what must hold is that the others succeed and the table holds exactly their payments.
+        // may open it (DuckDB), a writer that finds it open elsewhere fails naming the lock: exit 3 when its first
+        // connection is refused, 1 when the file was taken between that check and the run (the run's retries of a
+        // busy file ran out). Which writers fail depends on timing, so what must hold is that the others succeed
+        // and the table holds exactly their payments.
         var shared = Provider.Dialect.Expectations.For(ConcurrentWritersScenario.Id, SecondProcessScenario.Check).Expected == "shared";
         var succeeded = Enumerable.Range(0, 4).Where(w => runs[w].Code == 0).ToList();
         var expected = succeeded.SelectMany(w => shares[w]).Select(r => r.Payment).DistinctBy(p => p.PaymentId).ToList();
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(shared ? runs.Select(r => r.Code) : runs.Where(r => r.Code != 0).Select(r => r.Code), shared ? Is.All.Zero : Is.All.EqualTo(3),
+            Assert.That(shared ? runs.Select(r => r.Code) : runs.Where(r => r.Code != 0).Select(r => r.Code), shared ? Is.All.Zero : Is.All.EqualTo(3).Or.EqualTo(1),
                 () => string.Join(Environment.NewLine, runs.Select(r => r.Error)));
-            Assert.That(runs.Where(r => r.Code == 3).Select(r => r.Error), Is.All.Contain("lock"), "a refused writer says why");
+            Assert.That(runs.Where(r => r.Code != 0).Select(r => r.Error), Is.All.Contain("lock"), "a refused writer says why");
             Assert.That(succeeded, Is.Not.Empty, "at least the first writer to open the database succeeds");
             Assert.That(table.Select(r => r.Payment), Is.EquivalentTo(expected), "each payment of the writers that ran exactly once, exactly as written");
         }

@@ -172,12 +172,8 @@ public sealed class FirstLoadTests(Provider provider) : EngineFixture(provider)
     [Test]
     public async Task An_id_another_writer_commits_during_a_first_load_is_found_and_counted_unchanged()
     {
-        if (Provider.IsEmbedded)
-        {
-            Assert.Ignore($"{Provider.DisplayName} lets one writer at a time: no other writer can commit during the run");
-        }
-
         await using var database = await NewDatabaseAsync();
+        var otherConnection = Provider.Dialect.WithShortLockWait(database.ConnectionString) ?? database.ConnectionString;
         var theirs = Thousand[600];
         IngestResult? other = null;
         var result = await IngestAsync(database, IngestStrategies.Robust, Thousand, new IngestOptions(Time: new SteppingClock(), Checkpoint: async (checkpoint, ct) =>
@@ -186,9 +182,13 @@ public sealed class FirstLoadTests(Provider provider) : EngineFixture(provider)
             // run has not sent yet, and commits.
             if (checkpoint is { Point: IngestCheckpoint.AfterRow, RowsHandled: 10 } && other is null)
             {
-                other = await IngestStrategies.Unreliable.RunAsync(Provider, database.ConnectionString, new[] { theirs }.AsStream(), new IngestOptions(), ct);
+                other = await IngestStrategies.Unreliable.RunAsync(Provider, otherConnection, new[] { theirs }.AsStream(), new IngestOptions(), ct);
             }
         }));
+        if (other?.Failure?.ErrorKind == DbErrorKind.Busy)
+        {
+            Assert.Ignore($"{Provider.DisplayName} lets one writer at a time: the other writer was refused as busy, so none can commit during the run");
+        }
 
         using (Assert.EnterMultipleScope())
         {

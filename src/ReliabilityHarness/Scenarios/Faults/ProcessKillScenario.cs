@@ -10,6 +10,18 @@ public sealed record ChildCommand(string FileName, IReadOnlyList<string> Argumen
 {
     /// <summary>The <c>reliability</c> assembly in <paramref name="directory"/>, run by the <c>dotnet</c> host.</summary>
     public static ChildCommand InDirectory(string directory) => new("dotnet", [Path.Combine(directory, "reliability.dll")]);
+
+    /// <summary>How to start <c>reliability</c> with <paramref name="arguments"/>, its output and errors redirected.</summary>
+    public ProcessStartInfo StartInfo(params IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(FileName) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in Arguments.Concat(arguments))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return start;
+    }
 }
 
 /// <summary>What a SIGKILLed ingest left, read from a fresh connection.</summary>
@@ -56,11 +68,7 @@ public static class ProcessKillScenario
         await PaymentsTable.ResetAsync(provider, connectionString, cancellationToken);
         provider.Dialect.ClearPools();
 
-        var start = new ProcessStartInfo(reliability.FileName) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in reliability.Arguments.Concat(["ingest", "--provider", provider.Name, "--connection", connectionString, "--input", csvPath, "--strategy", strategy.Name]))
-        {
-            start.ArgumentList.Add(argument);
-        }
+        var start = reliability.StartInfo("ingest", "--provider", provider.Name, "--connection", connectionString, "--input", csvPath, "--strategy", strategy.Name);
 
         var random = killAt.StartsWith("random:", StringComparison.Ordinal);
         if (!random)

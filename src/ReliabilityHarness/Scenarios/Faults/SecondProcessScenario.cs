@@ -30,19 +30,30 @@ public static class SecondProcessScenario
             await read.ExecuteScalarAsync(cancellationToken);
         }
 
-        var start = new ProcessStartInfo(reliability.FileName) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in reliability.Arguments.Concat(["ingest", "--provider", provider.Name, "--connection", connectionString, "--input", csvPath]))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ProcessKillScenario.Bound);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {reliability.FileName}");
-        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var error = await process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        var said = (process.ExitCode == 0 ? await output : error).Trim().Split('\n')[^1].Trim();
+        using var process = Process.Start(reliability.StartInfo("ingest", "--provider", provider.Name, "--connection", connectionString, "--input", csvPath))
+            ?? throw new InvalidOperationException($"cannot start {reliability.FileName}");
+        string said;
+        try
+        {
+            var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
+            var error = process.StandardError.ReadToEndAsync(timeout.Token);
+            await process.WaitForExitAsync(timeout.Token);
+            said = (process.ExitCode == 0 ? await output : await error).Trim().Split('\n')[^1].Trim();
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new SecondProcessObservation("failed", $"the second process did not end within {ProcessKillScenario.Bound.TotalMinutes:0} minutes");
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
         var outcome = process.ExitCode switch
         {
             0 => "shared",
