@@ -29,19 +29,15 @@ public sealed class DuckDbBulkWriter(DuckDbDialect dialect) : BulkPath
     // ORDER BY), and the comparison stops at its first row. Streaming hands rows over as they are read: stopping
     // early reads no more.
     public override IAsyncEnumerable<Payment>? ReadStoredInScanOrder(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
-        ReadInScanOrderAsync((DuckDBConnection)connection, transaction, cancellationToken);
+        ReadPaymentsAsync(ScanCommand((DuckDBConnection)connection, transaction), dialect, cancellationToken);
 
-    private async IAsyncEnumerable<Payment> ReadInScanOrderAsync(DuckDBConnection connection, DbTransaction transaction, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private DuckDBCommand ScanCommand(DuckDBConnection connection, DbTransaction transaction)
     {
-        await using var command = (DuckDBCommand)connection.CreateCommand();
+        var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.UseStreamingMode = true;
-        command.CommandText = $"SELECT payment_id, user_id, amount, currency, status FROM {dialect.Quote(PaymentsSql.TableName)}";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            yield return new Payment(reader.GetString(0), reader.GetString(1), reader.GetDecimal(2), reader.GetString(3), reader.GetString(4));
-        }
+        command.CommandText = $"SELECT {StoredPaymentColumns} FROM {dialect.Quote(PaymentsSql.TableName)}";
+        return command;
     }
 
     /// <summary>

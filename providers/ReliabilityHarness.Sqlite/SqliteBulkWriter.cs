@@ -26,19 +26,9 @@ public sealed class SqliteBulkWriter(SqliteDialect dialect) : BulkPath
     // "ORDER BY rowid" is a plain scan in load order (sqlite.org/lang_createtable.html#rowid). Stopping early just
     // resets the statement.
     public override IAsyncEnumerable<Payment>? ReadStoredInScanOrder(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
-        ReadInRowidOrderAsync(connection, transaction, cancellationToken);
-
-    private async IAsyncEnumerable<Payment> ReadInRowidOrderAsync(DbConnection connection, DbTransaction transaction, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"SELECT payment_id, user_id, amount, currency, status FROM {dialect.Quote(PaymentsSql.TableName)} ORDER BY rowid";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            yield return new Payment(reader.GetString(0), reader.GetString(1), dialect.ReadAmount(reader, 2), reader.GetString(3), reader.GetString(4));
-        }
-    }
+        ReadPaymentsAsync(
+            DbCommands.Create(connection, transaction, $"SELECT {StoredPaymentColumns} FROM {dialect.Quote(PaymentsSql.TableName)} ORDER BY rowid"),
+            dialect, cancellationToken);
 
     /// <summary>Multi-row INSERTs bound by position: into the staging table (line first), or, given processed_at, into the payments table (it last).</summary>
     private sealed class PositionalStagingWriter : BufferedStagingWriter

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using ReliabilityHarness.Payments;
 
 namespace ReliabilityHarness.Providers;
@@ -26,4 +27,25 @@ public abstract class BulkPath
     /// comparing the two in step, without staging.
     /// </summary>
     public virtual IAsyncEnumerable<Payment>? ReadStoredInScanOrder(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) => null;
+
+    /// <summary>
+    /// The payments <paramref name="command"/> reads, in the order it returns them: its query selects
+    /// <c>payment_id, user_id, amount, currency, status</c> (<see cref="StoredPaymentColumns"/>). Disposes the command.
+    /// </summary>
+    protected static async IAsyncEnumerable<Payment> ReadPaymentsAsync(DbCommand command, Dialect dialect, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(dialect);
+        await using (command)
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                yield return new Payment(reader.GetString(0), reader.GetString(1), dialect.ReadAmount(reader, 2), reader.GetString(3), reader.GetString(4));
+            }
+        }
+    }
+
+    /// <summary>The columns <see cref="ReadPaymentsAsync"/> expects, in its order.</summary>
+    protected const string StoredPaymentColumns = "payment_id, user_id, amount, currency, status";
 }

@@ -3,7 +3,7 @@ using System.Data.Common;
 namespace ReliabilityHarness.Providers;
 
 /// <summary>The one way the harness puts values into SQL: as parameters of a command.</summary>
-internal static class DbCommands
+public static class DbCommands
 {
     public static DbCommand Create(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
     {
