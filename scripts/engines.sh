@@ -107,9 +107,13 @@ SQL
   echo "export HARNESS_MARIADB='Server=127.0.0.1;Port=$port;Database=$HARNESS_DATABASE;User ID=$HARNESS_USER;Password=$HARNESS_PASSWORD'"
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo "
-  # A crash is SIGKILL of the server (no shutdown, InnoDB crash recovery at the next start).
-  # The killed server can take a moment to let go of its files, so the start is tried a few times.
-  echo "export HARNESS_MARIADB_CRASH='${sudo}pkill -KILL -x mysqld_safe; ${sudo}pkill -KILL -x mariadbd; true'"
+  # A crash is SIGKILL of the server (no shutdown, InnoDB crash recovery at the next start): exactly the server
+  # this script started, found by its PID file when the crash happens, and its mysqld_safe parent, which would
+  # otherwise restart it; never another MariaDB on the machine. The killed server can take a moment to let go of
+  # its files, so the start is tried a few times.
+  local pid_file
+  pid_file=$(as_root mariadb --protocol=socket -N -e 'SELECT @@pid_file')
+  echo "export HARNESS_MARIADB_CRASH='p=\$(${sudo}cat $pid_file) && s=\$(ps -o ppid= -p \$p | tr -d \" \") && { [ \"\$(ps -o comm= -p \$s)\" != mysqld_safe ] || ${sudo}kill -KILL \$s; } && ${sudo}kill -KILL \$p'"
   echo "export HARNESS_MARIADB_START='for try in 1 2 3 4 5; do ${sudo}service mariadb start >/dev/null 2>&1 && ${sudo}mariadb-admin --protocol=socket ping >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'"
 }
 

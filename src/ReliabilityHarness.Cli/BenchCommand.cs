@@ -51,7 +51,9 @@ internal static class BenchCommand
                 catch (Exception e) when (e is EngineUnavailableException or InvalidOperationException or System.Data.Common.DbException)
                 {
                     failed |= e is not EngineUnavailableException;
-                    await output.WriteLineAsync($"{provider.Name}: {(e is EngineUnavailableException ? "skipped" : "failed")}: {ConnectionStrings.Scrub(e.Message, environment(provider.EnvironmentVariable))}");
+                    await output.WriteLineAsync(e is EngineUnavailableException
+                        ? $"{provider.Name}: skipped: {e.Message}"
+                        : $"{provider.Name}: failed: {ConnectionStrings.Scrub(e.Message, environment(provider.EnvironmentVariable))}");
                 }
             }
 
@@ -167,20 +169,7 @@ internal static class BenchCommand
     private static async Task<Measured> IngestAsync(Provider provider, string connectionString, string csv, long rows, CancellationToken cancellationToken)
     {
         var self = ChildCommand.InDirectory(AppContext.BaseDirectory);
-        var start = self.StartInfo("ingest", "--provider", provider.Name, "--input", csv);
-
-        // The connection goes in the environment, as users give it, never on a command line others can read.
-        if (provider.IsEmbedded)
-        {
-            start.ArgumentList.Add("--connection");
-            start.ArgumentList.Add(connectionString);
-        }
-        else
-        {
-            start.Environment[provider.EnvironmentVariable] = connectionString;
-        }
-
-        start.Environment.Remove("RELIABILITY_PAUSE_AT");
+        var start = self.Ingest(provider, connectionString, csv);
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {self.FileName}");
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);

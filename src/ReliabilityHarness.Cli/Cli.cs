@@ -58,7 +58,7 @@ public static class Cli
         try
         {
             var arguments = Arguments.Parse(args, Commands);
-            connectionString = arguments.Get("connection");
+            connectionString = Target.Connection(arguments, environment);
             return arguments.Command switch
             {
                 "demo" => await DemoCommand.RunAsync(arguments, output, environment, cancellationToken),
@@ -83,7 +83,8 @@ public static class Cli
         }
         catch (EngineUnavailableException e)
         {
-            await error.WriteLineAsync($"reliability: {ConnectionStrings.Scrub(e.Message, connectionString)}");
+            // Built from a redacted connection string and a scrubbed driver message: printed as it is.
+            await error.WriteLineAsync($"reliability: {e.Message}");
             return ExitCodes.EngineUnavailable;
         }
         catch (DbException e)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ReliabilityHarness.Ingest;
+using ReliabilityHarness.Scenarios.Faults;
 
 namespace ReliabilityHarness.Cli;
 
@@ -11,7 +12,7 @@ namespace ReliabilityHarness.Cli;
 /// </summary>
 internal static class PausePoint
 {
-    public const string Variable = "RELIABILITY_PAUSE_AT";
+    public const string Variable = ChildCommand.PauseVariable;
 
     public static readonly TimeSpan MaxPause = TimeSpan.FromMinutes(2);
 
@@ -34,7 +35,7 @@ internal static class PausePoint
                 return;
             }
 
-            await error.WriteLineAsync($"reliability: paused at {wanted} (pid {Environment.ProcessId})");
+            await error.WriteLineAsync(ChildCommand.PausedLine(wanted, Environment.ProcessId));
             await error.FlushAsync(cancellationToken);
             await Task.Delay(MaxPause, cancellationToken);
             throw new TimeoutException($"paused at {wanted} for {MaxPause.TotalMinutes:0} minutes and nobody ended the process");

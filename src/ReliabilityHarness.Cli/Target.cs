@@ -1,5 +1,6 @@
 using ReliabilityHarness.Engines;
 using ReliabilityHarness.Providers;
+using ReliabilityHarness.Scenarios.Faults;
 
 namespace ReliabilityHarness.Cli;
 
@@ -21,7 +22,11 @@ internal sealed class Target(Provider provider, string connectionString, string 
     public string Description { get; } = description;
 
     public static Task<Target> ResolveAsync(Arguments arguments, Func<string, string?> environment, TextWriter output, CancellationToken cancellationToken) =>
-        ResolveAsync(ProviderNamed(arguments.Get("provider") ?? "sqlite"), arguments.Get("connection"), environment, output, cancellationToken);
+        ResolveAsync(ProviderNamed(arguments.Get("provider") ?? "sqlite"), Connection(arguments, environment), environment, output, cancellationToken);
+
+    /// <summary>The database the command was given: <c>--connection</c>, else <see cref="ChildCommand.ConnectionVariable"/> (how the harness hands a child its database, secrets kept off the command line).</summary>
+    public static string? Connection(Arguments arguments, Func<string, string?> environment) =>
+        arguments.Get("connection") ?? (environment(ChildCommand.ConnectionVariable) is { Length: > 0 } given ? given : null);
 
     public static Provider ProviderNamed(string name) => ProviderCatalog.Find(name)
         ?? throw new UsageException($"unknown provider '{name}'; known: {string.Join(", ", ProviderCatalog.All.Select(p => p.Name))}");

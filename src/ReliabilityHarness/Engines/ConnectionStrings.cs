@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text.RegularExpressions;
 
 namespace ReliabilityHarness.Engines;
 
@@ -33,8 +34,10 @@ public static class ConnectionStrings
     }
 
     /// <summary>
-    /// Removes every secret of <paramref name="connectionString"/> from <paramref name="message"/>, for messages
-    /// of drivers that might echo what they were given.
+    /// Removes every secret of <paramref name="connectionString"/> from <paramref name="message"/>, for the free-text
+    /// messages of drivers that might echo what they were given; never for structured output, which is built from
+    /// <see cref="Redact"/>ed strings. A secret (and each long enough piece of it) is replaced only where it stands
+    /// as a word of its own, so a password that is also a common word (<c>postgres</c>) leaves <c>postgresql</c> alone.
     /// </summary>
     public static string Scrub(string message, string? connectionString)
     {
@@ -51,10 +54,10 @@ public static class ConnectionStrings
                 if (SecretKeys.Contains(key.Trim().ToLowerInvariant()) && builder[key]?.ToString() is { Length: > 0 } secret)
                 {
                     // The whole secret, then each long enough piece of it, in case a message quotes only part.
-                    message = message.Replace(secret, "***", StringComparison.Ordinal);
+                    message = Replace(message, secret);
                     foreach (var piece in secret.Split([' ', ';', ',', '\'', '"', '='], StringSplitOptions.RemoveEmptyEntries).Where(p => p.Length >= 4))
                     {
-                        message = message.Replace(piece, "***", StringComparison.Ordinal);
+                        message = Replace(message, piece);
                     }
                 }
             }
@@ -66,4 +69,8 @@ public static class ConnectionStrings
 
         return message.Replace(connectionString, Redact(connectionString), StringComparison.Ordinal);
     }
+
+    // Not where a letter, digit or underscore stands right before or after it: a part of a longer word is not the secret.
+    private static string Replace(string message, string secret) =>
+        Regex.Replace(message, $@"(?<![\p{{L}}\p{{N}}_]){Regex.Escape(secret)}(?![\p{{L}}\p{{N}}_])", "***", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 }

@@ -5,19 +5,49 @@ using ReliabilityHarness.Providers;
 
 namespace ReliabilityHarness.Scenarios.Faults;
 
-/// <summary>How to start the <c>reliability</c> command itself: the executable and the arguments before the command.</summary>
+/// <summary>
+/// How to start the <c>reliability</c> command itself, and the whole contract between the harness and such a child:
+/// the database it works in is in its environment (<see cref="ConnectionVariable"/>), never on its command line,
+/// where every local user could read a password; <see cref="PauseVariable"/> makes <c>ingest</c> stop at a named
+/// point and say so in <see cref="PausedLine"/>. The CLI reads the same constants.
+/// </summary>
 public sealed record ChildCommand(string FileName, IReadOnlyList<string> Arguments)
 {
+    /// <summary>The connection string of the database a <c>reliability</c> command works in when no <c>--connection</c> is given.</summary>
+    public const string ConnectionVariable = "RELIABILITY_CONNECTION";
+
+    /// <summary>The test knob: <c>before-first-write</c>, <c>after-row:N</c> or <c>before-commit</c>.</summary>
+    public const string PauseVariable = "RELIABILITY_PAUSE_AT";
+
+    private const string PausedPrefix = "reliability: paused at ";
+
     /// <summary>The <c>reliability</c> assembly in <paramref name="directory"/>, run by the <c>dotnet</c> host.</summary>
     public static ChildCommand InDirectory(string directory) => new("dotnet", [Path.Combine(directory, "reliability.dll")]);
 
-    /// <summary>How to start <c>reliability</c> with <paramref name="arguments"/>, its output and errors redirected.</summary>
-    public ProcessStartInfo StartInfo(params IEnumerable<string> arguments)
+    /// <summary>What <c>ingest</c> prints on standard error when it pauses at <paramref name="point"/>.</summary>
+    public static string PausedLine(string point, int processId) => $"{PausedPrefix}{point} (pid {processId})";
+
+    /// <summary>Whether <paramref name="line"/> is a <see cref="PausedLine"/>.</summary>
+    public static bool IsPausedLine(string line) => line?.StartsWith(PausedPrefix, StringComparison.Ordinal) == true;
+
+    /// <summary>
+    /// How to start <c>reliability ingest</c> of <paramref name="csvPath"/> on the database <paramref name="connectionString"/>
+    /// (in its environment), its output and errors redirected; no pause unless <paramref name="pauseAt"/> names one.
+    /// </summary>
+    public ProcessStartInfo Ingest(Provider provider, string connectionString, string csvPath, string? strategy = null, string? pauseAt = null)
     {
+        ArgumentNullException.ThrowIfNull(provider);
         var start = new ProcessStartInfo(FileName) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in Arguments.Concat(arguments))
+        foreach (var argument in Arguments.Concat(["ingest", "--provider", provider.Name, "--input", csvPath]).Concat(strategy is null ? [] : ["--strategy", strategy]))
         {
             start.ArgumentList.Add(argument);
+        }
+
+        start.Environment[ConnectionVariable] = connectionString;
+        start.Environment.Remove(PauseVariable);
+        if (pauseAt is not null)
+        {
+            start.Environment[PauseVariable] = pauseAt;
         }
 
         return start;
@@ -42,7 +72,7 @@ public sealed record ProcessKillObservation(string Strategy, string KillAt, bool
 
 /// <summary>
 /// Real crashes, first kind: the ingest is the <c>reliability</c> process itself, killed with SIGKILL. At a named
-/// point the child pauses (<c>RELIABILITY_PAUSE_AT</c>) and says so, and is killed exactly there; at a random
+/// point the child pauses (<see cref="ChildCommand.PauseVariable"/>) and says so, and is killed exactly there; at a random
 /// moment it is killed wherever it is. The robust strategy must leave nothing or everything, never part.
 /// </summary>
 public static class ProcessKillScenario
@@ -68,13 +98,8 @@ public static class ProcessKillScenario
         await PaymentsTable.ResetAsync(provider, connectionString, cancellationToken);
         provider.Dialect.ClearPools();
 
-        var start = reliability.StartInfo("ingest", "--provider", provider.Name, "--connection", connectionString, "--input", csvPath, "--strategy", strategy.Name);
-
         var random = killAt.StartsWith("random:", StringComparison.Ordinal);
-        if (!random)
-        {
-            start.Environment["RELIABILITY_PAUSE_AT"] = killAt;
-        }
+        var start = reliability.Ingest(provider, connectionString, csvPath, strategy.Name, random ? null : killAt);
 
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {reliability.FileName}");
@@ -96,7 +121,7 @@ public static class ProcessKillScenario
                 while (await process.StandardError.ReadLineAsync(bound.Token) is { } line)
                 {
                     errors.Add(line);
-                    if (line.StartsWith("reliability: paused at ", StringComparison.Ordinal))
+                    if (ChildCommand.IsPausedLine(line))
                     {
                         break;
                     }

@@ -32,7 +32,7 @@ public static class SecondProcessScenario
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ProcessKillScenario.Bound);
-        using var process = Process.Start(reliability.StartInfo("ingest", "--provider", provider.Name, "--connection", connectionString, "--input", csvPath))
+        using var process = Process.Start(reliability.Ingest(provider, connectionString, csvPath))
             ?? throw new InvalidOperationException($"cannot start {reliability.FileName}");
         string said;
         try
