@@ -5,7 +5,7 @@ namespace ReliabilityHarness.Ingest;
 /// When set, the run throws <see cref="SimulatedCrashException"/> once this many input rows have been handled:
 /// before the next row, or before the commit when the input has no more. 0 crashes before the first write.
 /// </param>
-/// <param name="Time">The clock for processed_at; tests pass their own.</param>
+/// <param name="Time">The clock for processed_at and for the pauses between attempts; tests pass their own.</param>
 /// <param name="MaxAttempts">How many times the robust strategy runs the whole transaction when it fails with a transient error.</param>
 /// <param name="OnRetry">Told of each transient failure that is about to be retried (attempt number, failure).</param>
 /// <param name="Checkpoint">
@@ -22,19 +22,7 @@ public sealed record IngestOptions(
     /// <summary>The longest pause between two attempts.</summary>
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
 
-    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(25);
-
     public static IngestOptions Default { get; } = new();
-
-    /// <summary>
-    /// The pause before attempt <paramref name="attempt"/> + 1: exponential with full jitter, so writers that
-    /// collided do not collide again in step (aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter).
-    /// </summary>
-    internal static TimeSpan Backoff(int attempt)
-    {
-        var ceiling = Math.Min(MaxBackoff.TotalMilliseconds, FirstBackoff.TotalMilliseconds * Math.Pow(2, attempt - 1));
-        return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling);
-    }
 
     internal DateTimeOffset Now()
     {

@@ -23,18 +23,13 @@ internal sealed class RobustIngest : IIngestStrategy
     public async Task<IngestResult> RunAsync(Provider provider, string connectionString, IAsyncEnumerable<PaymentRecord> payments, IngestOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        for (var attempt = 1; ; attempt++)
-        {
-            var result = await AttemptAsync(provider, connectionString, payments, options, attempt, cancellationToken);
-            if (result.Failure is { Kind: FailureKind.Transient } failure && attempt < options.MaxAttempts)
-            {
-                options.OnRetry?.Invoke(attempt, failure);
-                await Task.Delay(IngestOptions.Backoff(attempt), options.Time ?? TimeProvider.System, cancellationToken);
-                continue;
-            }
-
-            return result with { Attempts = attempt };
-        }
+        var attempts = 0;
+        var pipeline = TransientRetry.Pipeline<IngestResult>(options.MaxAttempts, options.Time,
+            outcome => outcome.Result?.Failure is { Kind: FailureKind.Transient },
+            (attempt, outcome) => options.OnRetry?.Invoke(attempt, outcome.Result!.Failure!));
+        var result = await pipeline.ExecuteAsync(
+            async token => await AttemptAsync(provider, connectionString, payments, options, ++attempts, token), cancellationToken);
+        return result with { Attempts = attempts };
     }
 
     private async Task<IngestResult> AttemptAsync(Provider provider, string connectionString, IAsyncEnumerable<PaymentRecord> payments, IngestOptions options, int attempt, CancellationToken cancellationToken)
