@@ -1,60 +1,73 @@
+using System.CommandLine;
+
 namespace ReliabilityHarness.Cli;
 
 /// <summary>A usage mistake: exit code 2, a one-line message and the usage text, nothing touched.</summary>
 internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>
-/// The command line: a command, then <c>--name value</c> or <c>--name=value</c> options. Every option a command
-/// does not know is an error, never ignored.
+/// The command line, on System.CommandLine: each command, its options and their descriptions (so
+/// <c>reliability &lt;command&gt; --help</c> documents it), unknown options and commands refused with a suggestion of
+/// what was meant. A command's options reach its code as <see cref="Arguments"/>: the values given, by name.
 /// </summary>
 internal sealed class Arguments
 {
-    private readonly Dictionary<string, string> options = new(StringComparer.Ordinal);
+    private readonly ParseResult result;
 
-    private Arguments(string command) => Command = command;
+    private Arguments(string command, ParseResult result) => (Command, this.result) = (command, result);
 
     public string Command { get; }
 
-    public static Arguments Parse(IReadOnlyList<string> args, IReadOnlyDictionary<string, IReadOnlySet<string>> commands)
-    {
-        if (args.Count == 0)
-        {
-            throw new UsageException("no command given");
-        }
-
-        var command = args[0];
-        if (!commands.TryGetValue(command, out var allowed))
-        {
-            throw new UsageException($"unknown command '{command}'");
-        }
-
-        var parsed = new Arguments(command);
-        for (var i = 1; i < args.Count; i++)
-        {
-            var arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
-            {
-                throw new UsageException($"unexpected argument '{arg}'");
-            }
-
-            var (name, value) = arg.IndexOf('=', StringComparison.Ordinal) is var eq and > 0
-                ? (arg[2..eq], arg[(eq + 1)..])
-                : (arg[2..], i + 1 < args.Count ? args[++i] : throw new UsageException($"--{arg[2..]} needs a value"));
-            if (!allowed.Contains(name))
-            {
-                throw new UsageException($"'{command}' has no option --{name}");
-            }
-
-            if (!parsed.options.TryAdd(name, value))
-            {
-                throw new UsageException($"--{name} given twice");
-            }
-        }
-
-        return parsed;
-    }
-
-    public string? Get(string name) => options.GetValueOrDefault(name);
+    public string? Get(string name) =>
+        result.CommandResult.Command.Options.FirstOrDefault(o => o.Name == "--" + name) is Option<string> option && result.GetResult(option) is not null
+            ? result.GetValue(option)
+            : null;
 
     public string Required(string name) => Get(name) ?? throw new UsageException($"'{Command}' needs --{name}");
+
+    /// <summary>The commands, each with <paramref name="run"/> as its action (given the command's arguments).</summary>
+    public static RootCommand Define(Func<Arguments, CancellationToken, Task<int>> run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var root = new RootCommand("A reliability harness for data pipelines: atomic on a crash, idempotent on a rerun, honest about each engine.");
+        foreach (var command in Commands())
+        {
+            command.SetAction((result, cancellationToken) => run(new Arguments(command.Name, result), cancellationToken));
+            root.Subcommands.Add(command);
+        }
+
+        return root;
+    }
+
+    private static IEnumerable<Command> Commands()
+    {
+        yield return Engine(new Command("demo", "The walkthrough the harness is built on, step by step, showing what each step leaves (embedded SQLite unless told otherwise)."));
+        yield return Engine(new Command("setup", "Create the payments table, or drop and recreate it empty."));
+        yield return Engine(new Command("ingest", "Load a CSV of payments into the payments table (creating it if needed) and say what was inserted, updated and unchanged.")
+        {
+            Option("--input", "The CSV to load (header row; payment_id, user_id, amount, currency, optional status). A pipe is read into a temporary file first."),
+            Option("--strategy", "robust (default): one transaction, the dialect's upsert, transient failures retried; unreliable: autocommit, a plain INSERT per row; check-then-insert: autocommit, SELECT then INSERT. The last two are negative controls."),
+            Option("--crash-after", "Throw once N rows have been handled, as a crash would (0: before the first write)."),
+        });
+        yield return new Command("matrix", "Run every scenario on every engine it can get, each in a database of its own, and hold each observation to the engine's documented expectations.")
+        {
+            Option("--providers", "Comma-separated engines (default: every provider)."),
+            Option("--format", "table (default), markdown or json."),
+            Option("--output", "Write the report to this file instead of standard output."),
+        };
+        yield return new Command("bench", "Ingest speed and memory against the engine's own bulk idiom (psql \\copy, sqlite3 .import, DuckDB COPY): first load, rerun, a tenth as many rows.")
+        {
+            Option("--providers", "Comma-separated engines (default: sqlite,postgresql)."),
+            Option("--rows", "How many payments to generate (default 1,000,000; at least 10)."),
+        };
+    }
+
+    private static Command Engine(Command command)
+    {
+        command.Options.Add(Option("--provider", "sqlite (default), duckdb, postgresql, mariadb or sqlserver."));
+        command.Options.Add(Option("--connection", "The database to work in, exactly that one. Without it: RELIABILITY_CONNECTION; else the embedded engine's file in the current directory (payments.db, payments.duckdb), or a server's HARNESS_<ENGINE>, then a Testcontainers engine that lives as long as the command."));
+        return command;
+    }
+
+    private static Option<string> Option(string name, string description) => new(name) { Description = description };
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Data.Common;
 using ReliabilityHarness.Engines;
 using ReliabilityHarness.Payments;
@@ -11,17 +12,6 @@ namespace ReliabilityHarness.Cli;
 /// </summary>
 public static class Cli
 {
-    private static readonly IReadOnlySet<string> EngineOptions = new HashSet<string> { "provider", "connection" };
-
-    private static readonly IReadOnlyDictionary<string, IReadOnlySet<string>> Commands = new Dictionary<string, IReadOnlySet<string>>
-    {
-        ["demo"] = EngineOptions,
-        ["setup"] = EngineOptions,
-        ["ingest"] = new HashSet<string>(EngineOptions) { "input", "strategy", "crash-after" },
-        ["matrix"] = new HashSet<string> { "providers", "format", "output" },
-        ["bench"] = new HashSet<string> { "providers", "rows" },
-    };
-
     public const string Usage = """
         usage: reliability <command> [options]
 
@@ -38,6 +28,7 @@ public static class Cli
         providers: sqlite (default, Data Source=payments.db), duckdb (Data Source=payments.duckdb),
                    postgresql (HARNESS_POSTGRESQL, else Docker), sqlserver (HARNESS_SQLSERVER, else Docker),
                    mariadb (HARNESS_MARIADB, else Docker)
+        reliability <command> --help describes the command and each of its options.
         exit codes: 0 success; 1 the run failed (robust: rolled back), or for matrix: an engine behaved other
                     than expected; 2 bad input or usage, nothing written; 3 engine unavailable or unreachable
         """;
@@ -57,17 +48,34 @@ public static class Cli
         string? connectionString = null;
         try
         {
-            var arguments = Arguments.Parse(args, Commands);
-            connectionString = Target.Connection(arguments, environment);
-            return arguments.Command switch
+            var root = Arguments.Define(async (arguments, token) =>
             {
-                "demo" => await DemoCommand.RunAsync(arguments, output, environment, cancellationToken),
-                "setup" => await SetupAsync(arguments, output, environment, cancellationToken),
-                "ingest" => await IngestCommand.RunAsync(arguments, output, error, environment, interactive, cancellationToken),
-                "matrix" => await MatrixCommand.RunAsync(arguments, output, error, environment, cancellationToken),
-                "bench" => await BenchCommand.RunAsync(arguments, output, error, environment, cancellationToken),
-                _ => throw new UsageException($"unknown command '{arguments.Command}'"),
-            };
+                connectionString = Target.Connection(arguments, environment);
+                return arguments.Command switch
+                {
+                    "demo" => await DemoCommand.RunAsync(arguments, output, environment, token),
+                    "setup" => await SetupAsync(arguments, output, environment, token),
+                    "ingest" => await IngestCommand.RunAsync(arguments, output, error, environment, interactive, token),
+                    "matrix" => await MatrixCommand.RunAsync(arguments, output, error, environment, token),
+                    "bench" => await BenchCommand.RunAsync(arguments, output, error, environment, token),
+                    _ => throw new UsageException($"unknown command '{arguments.Command}'"),
+                };
+            });
+            var parsed = root.Parse(args);
+            var invocation = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+            if (parsed.Errors.Count == 0)
+            {
+                return await parsed.InvokeAsync(invocation, cancellationToken);
+            }
+
+            // The library's own report of a mistake starts with its suggestions of what was meant (a misspelt
+            // option, a command close to the one given); those are kept, the rest is said the harness's way.
+            using var said = new StringWriter();
+            await parsed.InvokeAsync(new InvocationConfiguration { Output = said, Error = said, EnableDefaultExceptionHandler = false }, cancellationToken);
+            var suggestions = said.ToString().Split(Environment.NewLine + Environment.NewLine)[0];
+            // A token nobody expected (a misspelt command or option) is the mistake to name first.
+            var mistake = parsed.Errors.FirstOrDefault(e => parsed.UnmatchedTokens.Any(token => e.Message.Contains($"'{token}'", StringComparison.Ordinal))) ?? parsed.Errors[0];
+            throw new UsageException(mistake.Message + (suggestions.Contains("Did you mean", StringComparison.Ordinal) ? Environment.NewLine + suggestions.TrimEnd() : string.Empty));
         }
         catch (UsageException e)
         {

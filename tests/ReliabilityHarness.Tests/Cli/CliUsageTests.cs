@@ -28,6 +28,38 @@ public sealed class CliUsageTests
         }
     }
 
+    [TestCase("demo", "--provider", "--connection")]
+    [TestCase("setup", "--provider", "--connection")]
+    [TestCase("ingest", "--input", "--strategy", "--crash-after", "--provider", "--connection")]
+    [TestCase("matrix", "--providers", "--format", "--output")]
+    [TestCase("bench", "--providers", "--rows")]
+    public async Task Each_command_documents_itself_and_every_option_it_takes(string command, params string[] options)
+    {
+        var run = await CliRun.InProcessAsync([command, "--help"]);
+        var described = options.Select(o => run.Output.Split('\n').FirstOrDefault(line => line.TrimStart().StartsWith(o + " ", StringComparison.Ordinal)) ?? string.Empty);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.Zero, run.Error);
+            Assert.That(run.Output, Does.Contain($"reliability {command} [options]").Or.Contain($" {command} [options]"));
+            Assert.That(described, Has.All.Length.GreaterThan(40), "each option on a line of its own, with its description");
+        }
+    }
+
+    [TestCase("ingest --inptu x.csv", "--inptu", "--input")]
+    [TestCase("ingest --input x.csv --strategi robust", "--strategi", "--strategy")]
+    [TestCase("ingst --input x.csv", "ingst", "ingest")]
+    public async Task A_misspelt_option_or_command_is_refused_with_what_was_meant(string commandLine, string misspelt, string meant)
+    {
+        var run = await CliRun.InProcessAsync(commandLine.Split(' '));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(2));
+            Assert.That(run.Error, Does.StartWith($"reliability: Unrecognized command or argument '{misspelt}'."));
+            Assert.That(run.Error, Does.Contain("Did you mean one of the following?" + Environment.NewLine + meant));
+            Assert.That(run.Error, Does.Contain("usage: reliability <command>"));
+        }
+    }
+
     [Test]
     public async Task An_unreachable_server_exits_3_and_never_prints_the_password()
     {
