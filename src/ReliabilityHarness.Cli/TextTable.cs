@@ -1,26 +1,51 @@
-using System.Text;
+using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace ReliabilityHarness.Cli;
 
-/// <summary>A plain console table: a header, a rule, rows; columns as wide as their widest cell.</summary>
+/// <summary>
+/// A console table by Spectre.Console, boxed in ASCII, columns as wide as their widest cell, each line indented as
+/// the surrounding text is. Rendered as plain text (no colour, no escape codes), so it reads the same on a terminal,
+/// in a file and in a CI log.
+/// </summary>
 internal static class TextTable
 {
     public static string Render(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows, string indent = "  ")
     {
-        var all = rows.ToList();
-        var widths = headers.Select((h, i) => all.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
-        var text = new StringBuilder();
-
-        void Line(IEnumerable<string> cells) =>
-            text.AppendLine((indent + string.Join("  ", cells.Select((c, i) => c.PadRight(widths[i])))).TrimEnd());
-
-        Line(headers);
-        Line(widths.Select(w => new string('-', w)));
-        foreach (var row in all)
+        ArgumentNullException.ThrowIfNull(headers);
+        var table = new Table().Border(TableBorder.Ascii2);
+        foreach (var header in headers)
         {
-            Line(row);
+            table.AddColumn(new TableColumn(new Text(header)));
         }
 
-        return text.ToString();
+        foreach (var row in rows)
+        {
+            table.AddRow(row.Select(cell => (IRenderable)new Text(cell)));
+        }
+
+        return string.Concat(PlainText.Of(table).Split('\n').Select(line => line.TrimEnd()).Where(line => line.Length > 0)
+            .Select(line => indent + line + Environment.NewLine));
+    }
+}
+
+/// <summary>Spectre.Console renderables written as plain text to any <see cref="TextWriter"/>.</summary>
+internal static class PlainText
+{
+    public static IAnsiConsole Console(TextWriter writer, bool interactive = false) => AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
+        ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
+        Out = new AnsiConsoleOutput(writer),
+    });
+
+    public static string Of(IRenderable renderable)
+    {
+        using var writer = new StringWriter();
+        var console = Console(writer);
+        console.Profile.Width = 240;
+        console.Write(renderable);
+        return writer.ToString();
     }
 }
