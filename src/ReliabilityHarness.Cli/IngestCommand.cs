@@ -38,18 +38,20 @@ internal static class IngestCommand
         long? validated = strategy == IngestStrategies.Robust ? null : await PaymentCsv.ValidateAsync(path, cancellationToken);
 
         await using var target = await Target.ResolveAsync(arguments, environment, output, cancellationToken);
-        var progress = interactive ? new Progress(error, validated ?? Progress.EstimateRows(path), TimeProvider.System) : null;
         var pause = PausePoint.From(environment, error);
-        var result = await strategy.RunAsync(target.Provider, target.ConnectionString, PaymentCsv.ReadAsync(path, cancellationToken),
-            new IngestOptions(crashAfter, Checkpoint: pause is null && progress is null ? null : async (checkpoint, ct) =>
-            {
-                progress?.Report(checkpoint);
-                if (pause is not null)
+        Task<IngestResult> Run(Action<IngestCheckpoint>? progress) =>
+            strategy.RunAsync(target.Provider, target.ConnectionString, PaymentCsv.ReadAsync(path, cancellationToken),
+                new IngestOptions(crashAfter, Checkpoint: pause is null && progress is null ? null : async (checkpoint, ct) =>
                 {
-                    await pause(checkpoint, ct);
-                }
-            }), cancellationToken);
-        progress?.Done();
+                    progress?.Invoke(checkpoint);
+                    if (pause is not null)
+                    {
+                        await pause(checkpoint, ct);
+                    }
+                }), cancellationToken);
+        var result = interactive
+            ? await Progress.ShowAsync(error, validated ?? Progress.EstimateRows(path), TimeProvider.System, Run)
+            : await Run(null);
 
         if (result.Failure is not { } failure)
         {

@@ -1,38 +1,45 @@
 using System.Globalization;
 using ReliabilityHarness.Ingest;
+using Spectre.Console;
 
 namespace ReliabilityHarness.Cli;
 
 /// <summary>
-/// One line on a terminal, rewritten at most four times a second while an ingest runs: rows handled, percent of
-/// the file, rows per second. Only when standard error is a terminal; redirected output stays quiet.
+/// An ingest's progress on a terminal, by Spectre.Console: a bar, rows handled of the file's, rows per second, the
+/// attempt when the run is retrying. Only when standard error is a terminal; redirected output stays quiet.
 /// </summary>
-internal sealed class Progress(TextWriter error, long totalRows, TimeProvider time)
+internal static class Progress
 {
-    private static readonly TimeSpan Every = TimeSpan.FromMilliseconds(250);
-    private readonly long started = time.GetTimestamp();
-    private long shown;
-    private bool wrote;
-
-    public void Report(IngestCheckpoint checkpoint)
+    /// <summary>Runs <paramref name="run"/> with the progress shown on <paramref name="error"/>; <paramref name="run"/> reports its checkpoints to the callback it is given.</summary>
+    public static async Task<T> ShowAsync<T>(TextWriter error, long totalRows, TimeProvider time, Func<Action<IngestCheckpoint>, Task<T>> run)
     {
-        if (checkpoint.Point != IngestCheckpoint.AfterRow || totalRows <= 0)
-        {
-            return;
-        }
-
-        var now = time.GetTimestamp();
-        if (time.GetElapsedTime(shown, now) < Every)
-        {
-            return;
-        }
-
-        shown = now;
-        var seconds = Math.Max(time.GetElapsedTime(started, now).TotalSeconds, 0.001);
-        error.Write(string.Create(CultureInfo.InvariantCulture,
-            $"\r  {checkpoint.RowsHandled:N0} / {totalRows:N0} rows ({100.0 * checkpoint.RowsHandled / totalRows:0}%), {checkpoint.RowsHandled / seconds:N0} rows/s{(checkpoint.Attempt > 1 ? $", attempt {checkpoint.Attempt}" : string.Empty)}   "));
-        wrote = true;
+        ArgumentNullException.ThrowIfNull(run);
+        var result = default(T)!;
+        await PlainText.Console(error, interactive: true).Progress()
+            .AutoClear(false)
+            .Columns(new ProgressBarColumn(), new PercentageColumn(), new TaskDescriptionColumn { Alignment = Justify.Left })
+            .StartAsync(async context =>
+            {
+                var total = Math.Max(totalRows, 1);
+                var task = context.AddTask(Describe(0, totalRows, 0, 1), maxValue: total);
+                var started = time.GetTimestamp();
+                result = await run(checkpoint =>
+                {
+                    if (checkpoint.Point == IngestCheckpoint.AfterRow)
+                    {
+                        var seconds = Math.Max(time.GetElapsedTime(started).TotalSeconds, 0.001);
+                        task.Value = Math.Min(checkpoint.RowsHandled, total);
+                        task.Description = Describe(checkpoint.RowsHandled, totalRows, checkpoint.RowsHandled / seconds, checkpoint.Attempt);
+                    }
+                });
+                task.Value = total;
+                task.StopTask();
+            });
+        return result;
     }
+
+    private static string Describe(long rows, long total, double perSecond, int attempt) => Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+        $"{rows:N0} / {total:N0} rows, {perSecond:N0} rows/s{(attempt > 1 ? $", attempt {attempt}" : string.Empty)}"));
 
     /// <summary>
     /// About how many records <paramref name="path"/> holds, for the percentage: its line breaks less the header,
@@ -56,15 +63,6 @@ internal sealed class Progress(TextWriter error, long totalRows, TimeProvider ti
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return 0;
-        }
-    }
-
-    /// <summary>Ends the progress line, so what follows starts on a line of its own.</summary>
-    public void Done()
-    {
-        if (wrote)
-        {
-            error.WriteLine();
         }
     }
 }
