@@ -8,6 +8,6 @@ public static class MariaDbProvider
     public static Provider Create()
     {
         var dialect = new MariaDbDialect();
-        return new Provider(dialect, new MariaDbEngine(dialect));
+        return new Provider(dialect, new MariaDbEngine(dialect), handIdiom: new MariaDbHandIdiom());
     }
 }
