@@ -76,15 +76,18 @@ public sealed class MariaDbDialect : Dialect
 
     public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, UpsertSql, Truncate(Quote(PaymentsSql.TableName)));
 
-    public override StagingSql Staging => staging ??= StagingSql.For(Quote("payments_staging"), Quote(PaymentsSql.TableName),
+    /// <summary>The staging table's name, for the bulk loader.</summary>
+    internal const string StagingName = "payments_staging";
+
+    public override StagingSql Staging => staging ??= StagingSql.For(Quote(StagingName), Quote(PaymentsSql.TableName),
         CreateStagingSql, "DROP TEMPORARY TABLE IF EXISTS {staging}", InsertNewSql, updateChanged: UpdateChangedSql);
 
     // 500 rows per INSERT: MySqlConnector writes the values into the statement text, well under max_allowed_packet.
     public override int RowsPerInsert => 500;
 
-    // A first load inserts into the payments table with the same multi-row INSERTs. A duplicate key (1062) rolls
-    // back only its statement, so the run can roll back to its savepoint and go the staged way
-    // (mariadb.com/kb/en/savepoint/; dev.mysql.com/doc/refman/8.0/en/innodb-error-handling.html).
+    // A first load goes straight into the table (LOAD DATA LOCAL, see MariaDbBulkWriter): a load that refused a row
+    // fails as a duplicate key would, the run rolls back to its savepoint and goes the staged way
+    // (mariadb.com/kb/en/savepoint/).
     public override bool LoadsEmptyTableDirectly => true;
 
     // REPEATABLE READ (InnoDB's default) reads a snapshot but writes the latest row, so a read-modify-write loses
@@ -133,9 +136,10 @@ public sealed class MariaDbDialect : Dialect
     public override string Quote(string identifier) => SqlIdentifier.Quote(identifier, '`', '`');
 
     // UseAffectedRows: report rows changed, not rows matched (MySqlConnector's default), so an upsert that
-    // changes nothing reports 0 (mysqlconnector.net/connection-options).
+    // changes nothing reports 0; AllowLoadLocalInfile: the bulk path's LOAD DATA LOCAL INFILE, which reads only the
+    // stream the harness hands it (mysqlconnector.net/connection-options).
     public override DbConnection CreateConnection(string connectionString) =>
-        new MySqlConnection(new MySqlConnectionStringBuilder(connectionString) { UseAffectedRows = true }.ConnectionString);
+        new MySqlConnection(new MySqlConnectionStringBuilder(connectionString) { UseAffectedRows = true, AllowLoadLocalInfile = true }.ConnectionString);
 
     public override IReadOnlyList<string> CreateNumberedTable(string quotedTable, string name) =>
         [$"CREATE TABLE {quotedTable} (id INT AUTO_INCREMENT PRIMARY KEY, label VARCHAR(20) NOT NULL)"];
@@ -164,6 +168,7 @@ public sealed class MariaDbDialect : Dialect
     // lost says so with IsTransient.
     public override DbErrorKind Recognize(Exception exception) => exception switch
     {
+        RowsRefusedException => DbErrorKind.UniqueViolation,
         MySqlException { Number: 1213 } => DbErrorKind.Deadlock,
         MySqlException { Number: 1205 } => DbErrorKind.LockTimeout,
         MySqlException { Number: 1062 } => DbErrorKind.UniqueViolation,

@@ -8,6 +8,6 @@ public static class MariaDbProvider
     public static Provider Create()
     {
         var dialect = new MariaDbDialect();
-        return new Provider(dialect, new MariaDbEngine(dialect), handIdiom: new MariaDbHandIdiom());
+        return new Provider(dialect, new MariaDbEngine(dialect), new MariaDbBulkWriter(dialect), new MariaDbHandIdiom());
     }
 }
