@@ -99,6 +99,10 @@ CREATE USER IF NOT EXISTS '$HARNESS_USER'@'127.0.0.1' IDENTIFIED BY '$HARNESS_PA
 ALTER USER '$HARNESS_USER'@'127.0.0.1' IDENTIFIED BY '$HARNESS_PASSWORD';
 GRANT ALL PRIVILEGES ON *.* TO '$HARNESS_USER'@'127.0.0.1';
 CREATE DATABASE IF NOT EXISTS \`$HARNESS_DATABASE\` CHARACTER SET utf8mb4;
+-- LOAD DATA LOCAL INFILE: the harness's bulk path and bench's hand idiom send the rows from the client. MariaDB
+-- allows it by default; said here so a server configured otherwise is set right (the client side is
+-- MySqlConnector's AllowLoadLocalInfile, which the MariaDB dialect sets, and mariadb --local-infile=1).
+SET GLOBAL local_infile = 1;
 SQL
   local port
   port=$(as_root mariadb --protocol=socket -N -e 'SELECT @@port')

@@ -26,7 +26,7 @@ internal static class MatrixCommand
             line => error.WriteLine($"matrix: {line}"), cancellationToken: cancellationToken);
         // Built from redacted parts, driver messages scrubbed where they were caught: nothing here is scrubbed again,
         // so a password that is also a word (postgres) cannot change an engine's name or any other field.
-        var rendered = MatrixFormats.Render(report, format);
+        var rendered = format == "table" ? Table(report) : MatrixFormats.Render(report, format);
 
         if (arguments.Get("output") is { } path)
         {
@@ -40,5 +40,15 @@ internal static class MatrixCommand
 
         await error.WriteLineAsync(report.AllAsExpected ? "matrix: every engine behaved as expected" : "matrix: some engine did NOT behave as expected");
         return report.AllAsExpected ? ExitCodes.Success : ExitCodes.RunFailed;
+    }
+
+    /// <summary>The report for a console: engines as columns, drawn by Spectre.Console.</summary>
+    public static string Table(MatrixReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var engines = report.Engines.Select(e => e.Engine).ToList();
+        return MatrixFormats.Header(report, markdown: false)
+            + TextTable.Render(["scenario / check", .. engines], MatrixFormats.Grid(report).Select(g => (IReadOnlyList<string>)[g.Label, .. engines.Select(e => g.Cells[e])]), indent: string.Empty)
+            + MatrixFormats.Footer(report);
     }
 }

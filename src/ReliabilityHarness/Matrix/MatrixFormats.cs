@@ -12,12 +12,15 @@ public static class MatrixFormats
 
     public static IReadOnlyList<string> Names { get; } = ["table", "markdown", "json"];
 
+    /// <summary>
+    /// <paramref name="report"/> as <c>markdown</c> or <c>json</c>; <c>table</c>, for a console, is drawn by the CLI
+    /// from <see cref="Header"/>, <see cref="Grid"/> and <see cref="Footer"/>.
+    /// </summary>
     public static string Render(MatrixReport report, string format)
     {
         ArgumentNullException.ThrowIfNull(report);
         return format switch
         {
-            "table" => Table(report),
             "markdown" => Markdown(report),
             "json" => Json(report),
             _ => throw new ArgumentException($"unknown format '{format}'; expected {string.Join(", ", Names)}", nameof(format)),
@@ -46,35 +49,6 @@ public static class MatrixFormats
         return JsonSerializer.Serialize(rows, JsonOptions) + Environment.NewLine;
     }
 
-    public static string Table(MatrixReport report)
-    {
-        ArgumentNullException.ThrowIfNull(report);
-        var text = new StringBuilder(Header(report, markdown: false));
-        var engines = report.Engines.Select(e => e.Engine).ToList();
-        var grid = Grid(report).ToList();
-        var first = Math.Max("scenario / check".Length, grid.Max(g => g.Label.Length));
-        var widths = engines.Select(e => Math.Max(e.Length, grid.Max(g => g.Cells[e].Length))).ToList();
-        text.Append("scenario / check".PadRight(first));
-        for (var i = 0; i < engines.Count; i++)
-        {
-            text.Append("  ").Append(engines[i].PadRight(widths[i]));
-        }
-
-        text.AppendLine().AppendLine(new string('-', first + widths.Sum(w => w + 2)));
-        foreach (var (label, cells) in grid)
-        {
-            text.Append(label.PadRight(first));
-            for (var i = 0; i < engines.Count; i++)
-            {
-                text.Append("  ").Append(cells[engines[i]].PadRight(widths[i]));
-            }
-
-            text.AppendLine();
-        }
-
-        return text.Append(Footer(report)).ToString();
-    }
-
     public static string Markdown(MatrixReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
@@ -90,8 +64,10 @@ public static class MatrixFormats
         return text.AppendLine().Append(Footer(report)).ToString();
     }
 
-    private static IEnumerable<(string Label, Dictionary<string, string> Cells)> Grid(MatrixReport report)
+    /// <summary>One line per check (scenario, check, weakest isolation level first), a cell per engine: ✓ / ✗ / – and what was observed.</summary>
+    public static IEnumerable<(string Label, Dictionary<string, string> Cells)> Grid(MatrixReport report)
     {
+        ArgumentNullException.ThrowIfNull(report);
         var scenarios = report.Rows.Select(r => r.Scenario).Distinct().ToList();
         var keys = report.Rows.Where(r => r.Check != "*").Select(r => (r.Scenario, r.Check)).Distinct()
             .OrderBy(k => scenarios.IndexOf(k.Scenario))
@@ -120,7 +96,8 @@ public static class MatrixFormats
         ? Array.IndexOf(["read-uncommitted", "read-committed", "repeatable-read", "snapshot", "serializable"], level)
         : -1;
 
-    private static string Header(MatrixReport report, bool markdown)
+    /// <summary>The title, when the report was made, and each engine's version and origin (or why it was not run).</summary>
+    public static string Header(MatrixReport report, bool markdown)
     {
         var text = new StringBuilder();
         text.AppendLine(markdown ? "# Dialect matrix" : "ReliabilityHarness dialect matrix");
@@ -145,7 +122,8 @@ public static class MatrixFormats
         return text.AppendLine().ToString();
     }
 
-    private static string Footer(MatrixReport report)
+    /// <summary>The legend, the skipped checks with their reasons, and the count of checks not as expected.</summary>
+    public static string Footer(MatrixReport report)
     {
         var wrong = report.Rows.Count(r => r.Ok == false);
         var ran = report.Rows.Count(r => r.Ok is not null);

@@ -57,7 +57,7 @@ public sealed class MatrixTests
         {
             Assert.That(report.AllAsExpected, Is.False);
             Assert.That((row.Expected, row.Observed, row.Ok), Is.EqualTo(("not-restored", "restored", (bool?)false)));
-            Assert.That(MatrixFormats.Table(report), Does.Contain("✗ restored (expected not-restored)").And.Contain("1 NOT as expected"));
+            Assert.That(ReliabilityHarness.Cli.MatrixCommand.Table(report), Does.Contain("✗ restored (expected not-restored)").And.Contain("1 NOT as expected"));
         }
     }
 
