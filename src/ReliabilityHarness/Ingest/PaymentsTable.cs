@@ -25,17 +25,14 @@ public static class PaymentsTable
     /// starting at once may race to create it (PostgreSQL then fails one with a duplicate catalog entry); once the
     /// winner has committed, the same IF NOT EXISTS succeeds, so a failed attempt is tried again, a few times.
     /// </summary>
-    private static readonly Polly.ResiliencePipeline<bool> EnsureRetry =
-        TransientRetry.Pipeline<bool>(maxAttempts: 3, TimeProvider.System, outcome => outcome.Exception is DbException);
-
     public static async Task EnsureAsync(Provider provider, DbConnection connection, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(provider);
-        await EnsureRetry.ExecuteAsync(async token =>
+        await TransientRetry.ExecuteAsync(async token =>
         {
             await ExecuteAsync(connection, provider.Dialect.Sql.CreateTable, token);
             return true;
-        }, cancellationToken);
+        }, maxAttempts: 3, TimeProvider.System, outcome => outcome.Exception is DbException, onRetry: null, cancellationToken);
     }
 
     /// <summary>Every row, ordered by payment_id (ordinal, the same on every engine).</summary>

