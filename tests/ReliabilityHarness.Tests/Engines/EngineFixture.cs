@@ -12,22 +12,7 @@ public abstract class EngineFixture(Provider provider)
     protected Provider Provider { get; } = provider;
 
     [OneTimeSetUp]
-    public async Task AcquireEngineAsync()
-    {
-        var availability = await TestEngines.GetAsync(Provider);
-        if (availability.Server is { } server)
-        {
-            engine = server;
-            return;
-        }
-
-        if (TestEngines.IsRequired(Provider))
-        {
-            Assert.Fail($"{availability.UnavailableReason} ({Provider.Name} is in {TestEngines.RequireVariable}, so a missing engine fails the run)");
-        }
-
-        Assert.Ignore(availability.UnavailableReason ?? $"{Provider.DisplayName} unavailable");
-    }
+    public async Task AcquireEngineAsync() => engine = await TestEngines.RequireAsync(Provider);
 
     protected Task<IsolatedDatabase> NewDatabaseAsync() =>
         (engine ?? throw new InvalidOperationException("the engine was not acquired")).CreateDatabaseAsync();

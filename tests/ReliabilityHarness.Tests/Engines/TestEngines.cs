@@ -17,6 +17,27 @@ internal static class TestEngines
         Engines.GetOrAdd(provider.Name, _ => new Lazy<Task<EngineAvailability>>(
             () => EngineAcquisition.AcquireAsync(provider, Environment.GetEnvironmentVariable))).Value;
 
+    /// <summary>
+    /// The engine of <paramref name="provider"/> for a test: ignored with the reason when it is unavailable, or failed
+    /// when HARNESS_REQUIRE names it.
+    /// </summary>
+    public static async Task<EngineServer> RequireAsync(Provider provider)
+    {
+        var availability = await GetAsync(provider);
+        if (availability.Server is { } server)
+        {
+            return server;
+        }
+
+        if (IsRequired(provider))
+        {
+            Assert.Fail($"{availability.UnavailableReason} ({provider.Name} is in {RequireVariable}, so a missing engine fails the run)");
+        }
+
+        Assert.Ignore(availability.UnavailableReason ?? $"{provider.DisplayName} unavailable");
+        throw new InvalidOperationException("unreachable: Assert.Ignore throws");
+    }
+
     /// <summary>Engine names listed in HARNESS_REQUIRE: for these, unavailable is a failure, not a skip.</summary>
     public static IReadOnlyList<string> Required =>
         (Environment.GetEnvironmentVariable(RequireVariable) ?? string.Empty)
