@@ -7,8 +7,10 @@ internal static class Failures
 {
     public static IngestFailure Describe(Provider provider, Exception exception, string connectionString, bool rolledBack)
     {
-        var engineError = exception is ConcurrentKeyException { InnerException: { } inner } ? inner : exception;
-        var recognised = exception is ConcurrentKeyException ? DbErrorKind.SerializationFailure : provider.Dialect.Recognize(exception);
+        // A conflict a whole rerun resolves is transient whatever the engine called it; its code is the engine's own.
+        var conflict = exception as TransientConflictException;
+        var recognised = conflict is not null ? DbErrorKind.SerializationFailure : provider.Dialect.Recognize(exception);
+        var engineError = conflict?.InnerException ?? exception;
         var kind = exception switch
         {
             SimulatedCrashException => FailureKind.SimulatedCrash,

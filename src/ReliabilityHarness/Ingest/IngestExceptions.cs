@@ -22,4 +22,4 @@ public sealed class IdempotencyConflictException(string paymentId, long line, st
 /// error, <see cref="Providers.Dialect.InsertsMeetUnseenKeys"/>), or a first load could not be rolled back to go the
 /// staged way. Nothing in the input is wrong; it is retried.
 /// </summary>
-public sealed class ConcurrentKeyException(string message, Exception inner) : Exception(message, inner);
+public sealed class TransientConflictException(string message, Exception inner) : Exception(message, inner);

@@ -68,7 +68,7 @@ internal sealed class RobustIngest : IIngestStrategy
                     // fails instead (transient: a retry starts on a new connection).
                     if (!await RollbackQuietlyAsync(transaction))
                     {
-                        throw new ConcurrentKeyException("a first load met a repeated payment id, and rolling it back to go the staged way failed", e);
+                        throw new TransientConflictException("a first load met a repeated payment id, and rolling it back to go the staged way failed", e);
                     }
 
                     counts.StartStaged();
@@ -144,7 +144,7 @@ internal sealed class RobustIngest : IIngestStrategy
         catch (Exception e) when (provider.Dialect.InsertsMeetUnseenKeys && provider.Dialect.Recognize(e) == DbErrorKind.UniqueViolation)
         {
             // The statement skips stored ids, so a duplicate key is one another writer committed unseen: retried.
-            throw new ConcurrentKeyException($"another writer committed a payment id this transaction could not see: {e.Message.Split('\n', 2)[0].Trim()}", e);
+            throw new TransientConflictException($"another writer committed a payment id this transaction could not see: {e.Message.Split('\n', 2)[0].Trim()}", e);
         }
         for (var round = 1; identical + counts.Inserted + counts.Updated < distinct; round++)
         {
@@ -333,12 +333,9 @@ internal sealed class RobustIngest : IIngestStrategy
     /// <summary>Runs a staged write (<see cref="StagingSql.InsertNew"/>, <see cref="StagingSql.UpdateChanged"/>) with @processed_at bound as the payments statements bind it; returns its affected rows.</summary>
     private static async Task<long> ExecuteStagedAsync(Provider provider, DbConnection connection, DbTransaction transaction, string sql, DateTimeOffset processedAt, CancellationToken cancellationToken)
     {
-        await using var command = Query(provider, connection, transaction, sql);
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = PaymentsSql.ProcessedAt;
-        provider.Dialect.PrepareParameter(parameter);
-        parameter.Value = provider.Dialect.TimestampParameter(processedAt);
-        command.Parameters.Add(parameter);
+        await using var command = PaymentsTable.Command(provider, connection, transaction, sql, PaymentsSql.ProcessedAt);
+        provider.Dialect.NoTimeout(command);
+        command.Parameters[0].Value = provider.Dialect.TimestampParameter(processedAt);
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
