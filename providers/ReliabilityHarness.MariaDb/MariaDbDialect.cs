@@ -165,7 +165,8 @@ public sealed class MariaDbDialect : Dialect
     // Error numbers (mariadb.com/kb/en/mariadb-error-code-reference/): 1213 deadlock (the transaction is rolled
     // back); 1205 lock wait timeout — a deadlock number on SQL Server, a timeout here; 1062 duplicate key;
     // 4025 CHECK failed, 1451/1452 foreign keys, 1048 NULL; 1927 connection killed. A connection MySqlConnector
-    // lost says so with IsTransient.
+    // lost says so with IsTransient, or with "Failed to read the result set" around the read that found it gone: an
+    // end of stream, or, when the session is killed during LOAD DATA LOCAL (the bulk path), the connection marked Broken.
     public override DbErrorKind Recognize(Exception exception) => exception switch
     {
         RowsRefusedException => DbErrorKind.UniqueViolation,
@@ -175,6 +176,7 @@ public sealed class MariaDbDialect : Dialect
         MySqlException { Number: 4025 or 3819 or 1451 or 1452 or 1048 } => DbErrorKind.OtherConstraint,
         MySqlException { Number: 1927 } => DbErrorKind.OtherTransient,
         MySqlException { InnerException: IOException or System.Net.Sockets.SocketException } => DbErrorKind.OtherTransient,
+        MySqlException { InnerException: InvalidOperationException inner } when inner.Message.Contains("Broken", StringComparison.Ordinal) => DbErrorKind.OtherTransient,
         MySqlException { IsTransient: true } => DbErrorKind.OtherTransient,
         MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } => DbErrorKind.OtherTransient,
         _ => DbErrorKind.Unrecognised,
