@@ -113,8 +113,10 @@ public sealed class DuckDbDialect : Dialect
 
     public override bool HasSavepoints => false;
 
-    // Optimistic concurrency: ON CONFLICT DO NOTHING fails on a key committed after the transaction's snapshot.
-    public override bool InsertsMeetUnseenKeys => true;
+    // Optimistic concurrency: ON CONFLICT DO NOTHING fails on a key committed after the transaction's snapshot. Only
+    // the primary key's duplicate is that; one on another unique index of the user's is a real violation.
+    public override bool IsUnseenKey(Exception exception) =>
+        Recognize(exception) == DbErrorKind.UniqueViolation && exception.Message.Contains("violates primary key constraint", StringComparison.Ordinal);
 
     /// <summary>The staging table's schema and name (in the connection's temp catalog), for the appender.</summary>
     internal const string StagingSchema = "main", StagingName = "payments_staging";

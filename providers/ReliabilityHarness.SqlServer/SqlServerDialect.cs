@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using Microsoft.Data.SqlClient;
+using ReliabilityHarness.Flaws;
 using ReliabilityHarness.Providers;
 
 namespace ReliabilityHarness.SqlServer;
@@ -104,7 +105,18 @@ public sealed class SqlServerDialect : Dialect
     private PaymentsSql? sql;
     private StagingSql? staging;
 
-    public override StagingSql Staging => staging ??= StagingSql.For(Quote("#payments_staging"), Quote(PaymentsSql.TableName),
+    // The seeded flaw (the fault catalogue): every MERGE the provider sends, the staged one too, without its lock hint.
+    public override StagingSql Staging => Seeded.Has(Flaw.MergeWithoutHoldlock)
+        ? StagedSql with { InsertNew = Seeded.Rewrite(StagedSql.InsertNew, Holdlock, string.Empty) }
+        : StagedSql;
+
+    public override PaymentsSql Sql => Seeded.Has(Flaw.MergeWithoutHoldlock)
+        ? PaymentSql with { Upsert = Seeded.Rewrite(PaymentSql.Upsert, Holdlock, string.Empty) }
+        : PaymentSql;
+
+    private const string Holdlock = " WITH (HOLDLOCK)";
+
+    private StagingSql StagedSql => staging ??= StagingSql.For(Quote("#payments_staging"), Quote(PaymentsSql.TableName),
         CreateStagingSql, DropStagingSql, InsertNewSql, updateChanged: UpdateChangedSql, terminator: ";");
 
     // 300 rows of 6 parameters: a request carries at most 2,100 parameters (learn.microsoft.com/sql/sql-server/
@@ -113,13 +125,13 @@ public sealed class SqlServerDialect : Dialect
 
     public override string DisplayName => "SqlServer";
 
-    public override PaymentsSql Sql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, MergeSql,
+    private PaymentsSql PaymentSql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, MergeSql,
         truncate: Truncate(Quote(PaymentsSql.TableName)),
         dropTable: "DROP TABLE IF EXISTS {table};");
 
     public override IReadOnlyDictionary<string, string> UnreliableUpserts => new Dictionary<string, string>
     {
-        [PlainMergeVariant] = Sql.Upsert.Replace(" WITH (HOLDLOCK)", string.Empty, StringComparison.Ordinal),
+        [PlainMergeVariant] = PaymentSql.Upsert.Replace(Holdlock, string.Empty, StringComparison.Ordinal),
     };
 
     private const string Hermitage = "github.com/ept/hermitage/blob/master/sqlserver.md (not observed by this repository's CI)";

@@ -5,8 +5,8 @@ using ReliabilityHarness.Scenarios.Faults;
 namespace ReliabilityHarness.Cli;
 
 /// <summary>
-/// The test knob <c>RELIABILITY_PAUSE_AT</c>: <c>before-first-write</c>, <c>after-row:N</c> or
-/// <c>before-commit</c>. On the run's first attempt, at that point, <c>ingest</c> prints
+/// The test knob <c>RELIABILITY_PAUSE_AT</c>: <c>before-first-write</c>, <c>after-row:N</c>, <c>after-inserts</c>
+/// or <c>before-commit</c>. On the run's first attempt, at that point, <c>ingest</c> prints
 /// <c>reliability: paused at POINT (pid PID)</c> on standard error and waits, so a test can kill it exactly
 /// there. It waits two minutes at most, then fails the run, so a forgotten pause never hangs anything.
 /// </summary>
@@ -25,7 +25,7 @@ internal static class PausePoint
 
         if (!IsValid(wanted))
         {
-            throw new UsageException($"{Variable}='{wanted}': expected before-first-write, after-row:N or before-commit");
+            throw new UsageException($"{Variable}='{wanted}': expected before-first-write, after-row:N, after-inserts or before-commit");
         }
 
         return async (checkpoint, cancellationToken) =>
@@ -43,7 +43,7 @@ internal static class PausePoint
     }
 
     private static bool IsValid(string point) =>
-        point is IngestCheckpoint.BeforeFirstWrite or IngestCheckpoint.BeforeCommit
+        point is IngestCheckpoint.BeforeFirstWrite or IngestCheckpoint.AfterInserts or IngestCheckpoint.BeforeCommit
         || (point.StartsWith(IngestCheckpoint.AfterRow + ":", StringComparison.Ordinal)
             && long.TryParse(point[(IngestCheckpoint.AfterRow.Length + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var rows) && rows > 0);
 }

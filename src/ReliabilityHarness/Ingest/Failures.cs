@@ -1,4 +1,5 @@
 using ReliabilityHarness.Engines;
+using ReliabilityHarness.Flaws;
 using ReliabilityHarness.Providers;
 
 namespace ReliabilityHarness.Ingest;
@@ -8,14 +9,20 @@ internal static class Failures
     public static IngestFailure Describe(Provider provider, Exception exception, string connectionString, bool rolledBack)
     {
         // A conflict a whole rerun resolves is transient whatever the engine called it; its code is the engine's own.
+        // A row the engine skipped silently broke a unique key: a constraint violation the engine did not report.
         var conflict = exception as TransientConflictException;
-        var recognised = conflict is not null ? DbErrorKind.SerializationFailure : provider.Dialect.Recognize(exception);
+        var recognised = exception switch
+        {
+            TransientConflictException => DbErrorKind.SerializationFailure,
+            UnwrittenRowException => DbErrorKind.UniqueViolation,
+            _ => provider.Dialect.Recognize(exception),
+        };
         var engineError = conflict?.InnerException ?? exception;
         var kind = exception switch
         {
             SimulatedCrashException => FailureKind.SimulatedCrash,
             IdempotencyConflictException => FailureKind.IdempotencyConflict,
-            _ when recognised.IsConstraint() => FailureKind.ConstraintViolation,
+            _ when recognised.IsConstraint() => Seeded.Has(Flaw.RetriesConstraintViolations) ? FailureKind.Transient : FailureKind.ConstraintViolation,
             _ when recognised.IsTransient() => FailureKind.Transient,
             _ => FailureKind.Database,
         };

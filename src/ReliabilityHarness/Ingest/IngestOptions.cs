@@ -41,7 +41,7 @@ public sealed record IngestOptions(
 }
 
 /// <summary>A named point of a run, as <see cref="IngestOptions.Checkpoint"/> is told of it.</summary>
-/// <param name="Point"><see cref="BeforeFirstWrite"/>, <see cref="AfterRow"/> or <see cref="BeforeCommit"/>.</param>
+/// <param name="Point"><see cref="BeforeFirstWrite"/>, <see cref="AfterRow"/>, <see cref="AfterInserts"/> or <see cref="BeforeCommit"/>.</param>
 /// <param name="RowsHandled">Input rows handled so far.</param>
 /// <param name="Attempt">The attempt of the run (the robust strategy retries), from 1.</param>
 /// <param name="SessionId">The engine's id of the run's session, where the provider can tell it (to sever it).</param>
@@ -52,6 +52,13 @@ public sealed record IngestCheckpoint(string Point, long RowsHandled, int Attemp
 
     /// <summary>A row was just handled.</summary>
     public const string AfterRow = "after-row";
+
+    /// <summary>
+    /// The robust strategy's set-based way (a table that holds rows) has inserted the new ids into the payments
+    /// table, inside its transaction; status changes are next. The first point where the engine holds a write of the
+    /// run's: a crash here tells a rollback from a commit.
+    /// </summary>
+    public const string AfterInserts = "after-inserts";
 
     /// <summary>Every row handled; the robust strategy is about to COMMIT.</summary>
     public const string BeforeCommit = "before-commit";

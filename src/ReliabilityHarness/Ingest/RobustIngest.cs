@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using ReliabilityHarness.Flaws;
 using ReliabilityHarness.Payments;
 using ReliabilityHarness.Providers;
 
@@ -27,7 +28,7 @@ internal sealed class RobustIngest : IIngestStrategy
         var result = await TransientRetry.ExecuteAsync(
             token => AttemptAsync(provider, connectionString, payments, options, ++attempts, token),
             options.MaxAttempts, options.Time,
-            outcome => outcome.Result?.Failure is { Kind: FailureKind.Transient },
+            outcome => outcome.Result?.Failure is { Kind: FailureKind.Transient } && !Seeded.Has(Flaw.NeverRetriesTransientFailures),
             (attempt, outcome) => options.OnRetry?.Invoke(attempt, outcome.Result!.Failure!),
             cancellationToken);
         return result with { Attempts = attempts };
@@ -75,7 +76,7 @@ internal sealed class RobustIngest : IIngestStrategy
                 }
                 catch when (!committing)
                 {
-                    await RollbackQuietlyAsync(transaction);
+                    await (Seeded.Has(Flaw.CommitsOnFailure) ? CommitQuietlyAsync(transaction) : RollbackQuietlyAsync(transaction));
                     throw;
                 }
             }
@@ -99,7 +100,7 @@ internal sealed class RobustIngest : IIngestStrategy
         var now = run.Options.Now();
         var stored = await AnyStoredAsync(provider, connection, transaction, cancellationToken);
         if (stored
-            ? await StoredInOrderAsync(provider, connection, transaction, payments, run, counts, cancellationToken)
+            ? !Seeded.Has(Flaw.BumpsIdenticalRows) && await StoredInOrderAsync(provider, connection, transaction, payments, run, counts, cancellationToken)
             : firstLoad && await FirstLoadAsync(provider, connection, transaction, payments, run, counts, now, cancellationToken))
         {
             return;
@@ -114,6 +115,11 @@ internal sealed class RobustIngest : IIngestStrategy
         // The same id twice in the input: identical rows count once, differing rows are a conflict. When a line
         // before the first such conflict also differs from the table, that one is reported: the first bad line.
         var (duplicates, repeatConflict) = await RepeatsAsync(provider, connection, transaction, seen, cancellationToken);
+        if (repeatConflict is not null && Seeded.Has(Flaw.LastOneWinsInAFile))
+        {
+            (duplicates, repeatConflict) = (await KeepLastLinesAsync(provider, connection, transaction, cancellationToken), null);
+        }
+
         if (repeatConflict is not null)
         {
             throw await FirstMismatchAsync(provider, connection, transaction, repeatConflict.Line, cancellationToken) is { } earlier
@@ -132,7 +138,7 @@ internal sealed class RobustIngest : IIngestStrategy
         if (identical == distinct)
         {
             counts.Unchanged = distinct;
-            await DropStagingAsync(provider, connection, transaction, cancellationToken);
+            await DropStagingAsync(provider, connection, transaction, now, cancellationToken);
             return;
         }
 
@@ -141,11 +147,13 @@ internal sealed class RobustIngest : IIngestStrategy
         {
             counts.Inserted = await ExecuteStagedAsync(provider, connection, transaction, provider.Dialect.Staging.InsertNew, now, cancellationToken);
         }
-        catch (Exception e) when (provider.Dialect.InsertsMeetUnseenKeys && provider.Dialect.Recognize(e) == DbErrorKind.UniqueViolation)
+        catch (Exception e) when (provider.Dialect.IsUnseenKey(e))
         {
             // The statement skips stored ids, so a duplicate key is one another writer committed unseen: retried.
             throw new TransientConflictException($"another writer committed a payment id this transaction could not see: {e.Message.Split('\n', 2)[0].Trim()}", e);
         }
+
+        await run.ReachAsync(IngestCheckpoint.AfterInserts, counts.Rows, cancellationToken);
         for (var round = 1; identical + counts.Inserted + counts.Updated < distinct; round++)
         {
             // Every id this run inserted or updated is as the input says. Any other is unchanged, a status to update,
@@ -158,7 +166,18 @@ internal sealed class RobustIngest : IIngestStrategy
 
             if (!mismatch.Stored.SamePayloadAs(mismatch.Incoming))
             {
-                throw TableConflict(mismatch);
+                if (!Seeded.Has(Flaw.OverwritesAnotherPayload))
+                {
+                    throw TableConflict(mismatch);
+                }
+
+                counts.Updated += await OverwriteAsync(provider, connection, transaction, mismatch.Incoming, now, cancellationToken);
+                continue;
+            }
+
+            if (Seeded.Has(Flaw.NeverAppliesStatusChanges))
+            {
+                break;
             }
 
             // Same payload, another status: update every such row, then look again (another writer may have
@@ -168,11 +187,20 @@ internal sealed class RobustIngest : IIngestStrategy
                 throw new InvalidOperationException($"payment_id '{mismatch.Incoming.PaymentId}' (line {mismatch.Line}) kept changing while the run wrote it");
             }
 
-            counts.Updated += await ExecuteStagedAsync(provider, connection, transaction, provider.Dialect.Staging.UpdateChanged, now, cancellationToken);
+            counts.Updated += await ExecuteStagedAsync(provider, connection, transaction, Seeded.Has(Flaw.KeepsProcessedAtOnStatusChange)
+                ? Seeded.Rewrite(provider.Dialect.Staging.UpdateChanged, "processed_at = @processed_at", "processed_at = COALESCE(processed_at, @processed_at)")
+                : provider.Dialect.Staging.UpdateChanged, now, cancellationToken);
+        }
+
+        // What is neither inserted, updated nor found identical must be stored exactly so by now. An engine may have
+        // skipped a row without an error (MariaDB's ON DUPLICATE KEY, on another unique key of the table): refused.
+        if (identical + counts.Inserted + counts.Updated < distinct && await FirstUnwrittenAsync(provider, connection, transaction, cancellationToken) is { } unwritten)
+        {
+            throw unwritten;
         }
 
         counts.Unchanged = distinct - counts.Inserted - counts.Updated;
-        await DropStagingAsync(provider, connection, transaction, cancellationToken);
+        await DropStagingAsync(provider, connection, transaction, now, cancellationToken);
     }
 
     private const string FirstLoadSavepoint = "first_load";
@@ -309,8 +337,15 @@ internal sealed class RobustIngest : IIngestStrategy
         return stop?.Invoke() != true;
     }
 
-    private static async Task DropStagingAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    private static async Task DropStagingAsync(Provider provider, DbConnection connection, DbTransaction transaction, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        if (Seeded.Has(Flaw.BumpsIdenticalRows))
+        {
+            var staging = provider.Dialect.Staging;
+            await ExecuteStagedAsync(provider, connection, transaction,
+                $"UPDATE {staging.Table} SET processed_at = @processed_at WHERE payment_id IN (SELECT payment_id FROM {staging.Staging}){staging.Terminator}", now, cancellationToken);
+        }
+
         if (provider.Dialect.Staging.Drop is { } drop)
         {
             await using var command = Query(provider, connection, transaction, drop);
@@ -403,6 +438,13 @@ internal sealed class RobustIngest : IIngestStrategy
         return new Mismatch(reader.GetInt64(0), incoming, stored);
     }
 
+    private static async Task<UnwrittenRowException?> FirstUnwrittenAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = Query(provider, connection, transaction, provider.Dialect.Staging.Unwritten);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new UnwrittenRowException(reader.GetString(1), reader.GetInt64(0)) : null;
+    }
+
     private static IdempotencyConflictException TableConflict(Mismatch mismatch) =>
         new(mismatch.Incoming.PaymentId, mismatch.Line,
             $"the table has {Describe(mismatch.Stored)}; this line has {Describe(mismatch.Incoming)}; refusing to overwrite");
@@ -413,6 +455,55 @@ internal sealed class RobustIngest : IIngestStrategy
     private static string Describe(Payment? payment) => payment is null
         ? "no row"
         : $"user_id '{payment.UserId}', amount {Amount.ToCanonicalString(payment.Amount)} {payment.Currency}, status '{payment.Status}'";
+
+    /// <summary>The seeded flaw <see cref="Flaw.OverwritesAnotherPayload"/>: the stored row takes the incoming one's every column.</summary>
+    private static async Task<long> OverwriteAsync(Provider provider, DbConnection connection, DbTransaction transaction, Payment incoming, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var table = provider.Dialect.Staging.Table;
+        await using var command = PaymentsTable.WriteCommand(provider, connection, transaction,
+            $"UPDATE {table} SET user_id = {PaymentsSql.UserId}, amount = {PaymentsSql.Amount}, currency = {PaymentsSql.Currency}, status = {PaymentsSql.Status}, "
+            + $"processed_at = {PaymentsSql.ProcessedAt} WHERE payment_id = {PaymentsSql.PaymentId}{provider.Dialect.Staging.Terminator}");
+        PaymentsTable.Bind(provider, command, incoming, now);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The seeded flaw <see cref="Flaw.LastOneWinsInAFile"/>: of the staged rows of one id, only the last line stays; returns how many went.</summary>
+    private static async Task<long> KeepLastLinesAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        var last = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using (var command = Query(provider, connection, transaction, provider.Dialect.Staging.RowsById(0)))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                last[reader.GetString(1)] = reader.GetInt64(0);
+            }
+        }
+
+        long removed = 0;
+        foreach (var (id, line) in last)
+        {
+            await using var delete = Query(provider, connection, transaction,
+                $"DELETE FROM {provider.Dialect.Staging.Staging} WHERE payment_id = @id0 AND line <> {StagingSql.Line}{provider.Dialect.Staging.Terminator}", ("@id0", id), (StagingSql.Line, line));
+            removed += await delete.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return removed;
+    }
+
+    /// <summary>The seeded flaw <see cref="Flaw.CommitsOnFailure"/>: commits what a failed run wrote (quietly, as a rollback would be).</summary>
+    private static async Task<bool> CommitQuietlyAsync(DbTransaction transaction)
+    {
+        try
+        {
+            await transaction.CommitAsync(CancellationToken.None);
+            return true;
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Rolls back; false when the rollback failed (the connection is gone or the transaction was already ended): either way nothing committed.</summary>
     private static async Task<bool> RollbackQuietlyAsync(DbTransaction transaction)
@@ -444,6 +535,8 @@ internal sealed class RobustIngest : IIngestStrategy
         /// <summary>A shortcut that did not hold: the staged way reads the input again from its first row.</summary>
         public void StartStaged() => (Rows, Path) = (0, WritePath.Staged);
 
-        public IngestCounts Snapshot() => new(Rows, Inserted, Updated, Unchanged, Duplicates);
+        public IngestCounts Snapshot() => Seeded.Has(Flaw.MiscountsUpdatesAsInserts)
+            ? new(Rows, Inserted + Updated, 0, Unchanged, Duplicates)
+            : new(Rows, Inserted, Updated, Unchanged, Duplicates);
     }
 }

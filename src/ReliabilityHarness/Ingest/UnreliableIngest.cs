@@ -1,3 +1,5 @@
+using System.Data.Common;
+using ReliabilityHarness.Flaws;
 using ReliabilityHarness.Payments;
 using ReliabilityHarness.Providers;
 
@@ -21,14 +23,17 @@ internal sealed class UnreliableIngest(string name, bool checkFirst) : IIngestSt
         ArgumentNullException.ThrowIfNull(options);
         long rows = 0;
         long inserted = 0;
+        DbTransaction? transaction = null;
         try
         {
             await using var connection = await provider.Dialect.OpenAsync(connectionString, cancellationToken);
             await PaymentsTable.EnsureAsync(provider, connection, cancellationToken);
             var run = new RunPoints(options, 1, await PaymentsTable.SessionIdAsync(provider, connection, options, cancellationToken));
+            // The seeded flaw: the negative control made atomic, so the suites that expect it to fail must go red.
+            transaction = Seeded.Has(Flaw.UnreliableInOneTransaction) ? await provider.Dialect.BeginTransactionAsync(connection, cancellationToken) : null;
             await run.ReachAsync(IngestCheckpoint.BeforeFirstWrite, 0, cancellationToken);
-            await using var select = PaymentsTable.Command(provider, connection, null, provider.Dialect.Sql.SelectById, PaymentsSql.PaymentId);
-            await using var insert = PaymentsTable.WriteCommand(provider, connection, null, provider.Dialect.Sql.Insert);
+            await using var select = PaymentsTable.Command(provider, connection, transaction, provider.Dialect.Sql.SelectById, PaymentsSql.PaymentId);
+            await using var insert = PaymentsTable.WriteCommand(provider, connection, transaction, provider.Dialect.Sql.Insert);
             var now = options.Now();
             await foreach (var record in payments.WithCancellation(cancellationToken))
             {
@@ -51,12 +56,18 @@ internal sealed class UnreliableIngest(string name, bool checkFirst) : IIngestSt
 
             options.CrashIfDue(rows);
             await run.ReachAsync(IngestCheckpoint.BeforeCommit, rows, cancellationToken);
+            if (transaction is not null)
+            {
+                await transaction.CommitAsync(cancellationToken);
+            }
+
             return new IngestResult(Name, new IngestCounts(rows, inserted, 0, rows - inserted, 0), null);
         }
         catch (Exception e) when (e is not (OperationCanceledException or InputException))
         {
-            return new IngestResult(Name, new IngestCounts(rows, inserted, 0, 0, 0),
-                Failures.Describe(provider, e, connectionString, rolledBack: false));
+            // With the seeded flaw's transaction, closing the connection rolled everything back.
+            return new IngestResult(Name, new IngestCounts(rows, transaction is null ? inserted : 0, 0, 0, 0),
+                Failures.Describe(provider, e, connectionString, rolledBack: transaction is not null));
         }
     }
 }

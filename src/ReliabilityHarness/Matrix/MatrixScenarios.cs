@@ -20,7 +20,7 @@ internal sealed class CrashRollbackMatrix : IMatrixScenario
         foreach (var strategy in new[] { IngestStrategies.Robust, IngestStrategies.Unreliable })
         {
             await using var database = await context.NewDatabaseAsync();
-            var observation = await CrashRollbackScenario.RunAsync(context.Provider, database.ConnectionString, strategy, [], input, crashAfter: 3, context.CancellationToken);
+            var observation = await CrashRollbackScenario.RunAsync(context.Provider, database.ConnectionString, strategy, [], input, crashAfter: 3, cancellationToken: context.CancellationToken);
             cells.Add(new(strategy.Name, observation.Outcome, $"crash after 3 of 6 rows: {observation.After.Count} row(s) left"));
         }
 

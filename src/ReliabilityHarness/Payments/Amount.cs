@@ -1,4 +1,5 @@
 using System.Globalization;
+using ReliabilityHarness.Flaws;
 
 namespace ReliabilityHarness.Payments;
 
@@ -11,6 +12,8 @@ public static class Amount
 {
     public const int MaxFractionDigits = 4;
     public const int MaxIntegerDigits = 15;
+
+    private const string TooManyFractionDigits = "expected at most 4 fractional digits";
 
     /// <summary>Parses <paramref name="text"/> or says what was expected instead (the caller adds what it got).</summary>
     public static bool TryParse(string text, out decimal amount, out string? problem)
@@ -25,6 +28,14 @@ public static class Amount
         problem = Check(text);
         if (problem is not null)
         {
+            // The seeded flaw: a fifth fractional digit rounded away instead of refused.
+            if (Seeded.Has(Flaw.RoundsAFifthFractionalDigit) && problem == TooManyFractionDigits
+                && decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var rounded) && rounded > 0m)
+            {
+                (amount, problem) = (Math.Round(rounded, MaxFractionDigits), null);
+                return true;
+            }
+
             return false;
         }
 
@@ -173,7 +184,7 @@ public static class Amount
 
         if (fractionPart.Length > MaxFractionDigits)
         {
-            return $"expected at most {MaxFractionDigits} fractional digits";
+            return TooManyFractionDigits;
         }
 
         if (integerPart.TrimStart('0').Length > MaxIntegerDigits)

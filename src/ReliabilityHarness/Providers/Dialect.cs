@@ -129,11 +129,12 @@ public abstract class Dialect
     public virtual bool HasSavepoints => true;
 
     /// <summary>
-    /// Whether an insert that skips stored keys (<c>ON CONFLICT DO NOTHING</c>) can still fail with a duplicate key:
-    /// one another transaction committed after this one's snapshot (optimistic concurrency, as in DuckDB). The robust
-    /// strategy then retries the transaction; elsewhere such a failure is a constraint violation, never retried.
+    /// Whether <paramref name="exception"/>, thrown by an insert that skips stored keys (<c>ON CONFLICT DO NOTHING</c>),
+    /// is a duplicate payment id another transaction committed after this one's snapshot (optimistic concurrency, as
+    /// in DuckDB). The robust strategy then retries the transaction. Any other failure, a duplicate on another unique
+    /// key of the table included, is a constraint violation, never retried.
     /// </summary>
-    public virtual bool InsertsMeetUnseenKeys => false;
+    public virtual bool IsUnseenKey(Exception exception) => false;
 
     /// <summary>Named variants of the upsert known to be unsafe (negative controls), such as SQL Server's MERGE without a lock hint.</summary>
     public virtual IReadOnlyDictionary<string, string> UnreliableUpserts { get; } = new Dictionary<string, string>();

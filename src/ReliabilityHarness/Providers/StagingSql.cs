@@ -123,6 +123,13 @@ public sealed record StagingSql(string Create, string? Drop, string UpdateChange
         + (before ? $" AND s.line < {Line}" : string.Empty)
         + " ORDER BY s.line" + Terminator;
 
+    /// <summary>
+    /// Staged rows whose id is not stored, earliest line first: none once the inserts ran, unless the engine skipped a
+    /// row without an error (MariaDB's <c>ON DUPLICATE KEY</c> does on any unique key of the table).
+    /// </summary>
+    public string Unwritten =>
+        $"SELECT s.line, s.payment_id FROM {Staging} s LEFT JOIN {Table} p ON p.payment_id = s.payment_id WHERE p.payment_id IS NULL ORDER BY s.line" + Terminator;
+
     /// <summary>1 when the payments table holds any row, else 0.</summary>
     public string AnyStored => $"SELECT CASE WHEN EXISTS (SELECT 1 FROM {Table}) THEN 1 ELSE 0 END" + Terminator;
 
@@ -142,6 +149,7 @@ public sealed record StagingSql(string Create, string? Drop, string UpdateChange
         yield return new("Staging.RowsById", RowsById(2));
         yield return new("Staging.AllRows", RowsById(0));
         yield return new("Staging.AnyStored", AnyStored);
+        yield return new("Staging.Unwritten", Unwritten);
         yield return new("Staging.CountIdentical", CountIdentical);
         yield return new("Staging.Mismatches", Mismatches());
         yield return new("Staging.MismatchesBefore", Mismatches(before: true));

@@ -27,8 +27,10 @@ public static class CrashRollbackScenario
     public const string Id = "crash-rollback";
 
     /// <param name="existing">Rows committed before the crashing run (so a crash is also tested against updates).</param>
+    /// <param name="crashAfter">Input rows handled before the crash (<see cref="IngestOptions.CrashAfterRows"/>).</param>
+    /// <param name="crashAt">Or the named point of the run's first attempt to crash at (<see cref="IngestCheckpoint"/>), such as <see cref="IngestCheckpoint.AfterInserts"/>.</param>
     public static async Task<CrashRollbackObservation> RunAsync(Provider provider, string connectionString, IIngestStrategy strategy,
-        IReadOnlyList<PaymentRecord> existing, IReadOnlyList<PaymentRecord> input, long crashAfter, CancellationToken cancellationToken = default)
+        IReadOnlyList<PaymentRecord> existing, IReadOnlyList<PaymentRecord> input, long crashAfter, string? crashAt = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(strategy);
         var clock = new SteppingClock();
@@ -43,7 +45,12 @@ public static class CrashRollbackScenario
         }
 
         var before = await PaymentsTable.ReadAllAsync(provider, connectionString, cancellationToken);
-        var result = await strategy.RunAsync(provider, connectionString, input.AsStream(), new IngestOptions(crashAfter, clock), cancellationToken);
+        var options = crashAt is null
+            ? new IngestOptions(crashAfter, clock)
+            : new IngestOptions(Time: clock, Checkpoint: (checkpoint, _) => checkpoint.Attempt == 1 && checkpoint.Point == crashAt
+                ? throw new SimulatedCrashException(checkpoint.RowsHandled)
+                : Task.CompletedTask);
+        var result = await strategy.RunAsync(provider, connectionString, input.AsStream(), options, cancellationToken);
         var after = await PaymentsTable.ReadAllAsync(provider, connectionString, cancellationToken);
         return new CrashRollbackObservation(strategy.Name, crashAfter, result, before, after);
     }

@@ -18,7 +18,16 @@ public abstract class EngineFixture(Provider provider)
         (engine ?? throw new InvalidOperationException("the engine was not acquired")).CreateDatabaseAsync();
 
     protected Task<IngestResult> IngestAsync(IsolatedDatabase database, IIngestStrategy strategy, IEnumerable<PaymentRecord> payments, IngestOptions? options = null) =>
-        strategy.RunAsync(Provider, database.ConnectionString, payments.AsStream(), options ?? new IngestOptions(Time: new SteppingClock()));
+        strategy.RunAsync(Provider, database.ConnectionString, payments.AsStream(), options ?? new IngestOptions(Time: LaterClock()));
+
+    private static long clocks;
+
+    /// <summary>
+    /// A stepping clock an hour later than the one before it: a rerun that rewrote a row shows in its processed_at
+    /// even when the test gave it no clock of its own (two fresh clocks would stamp the same instant).
+    /// </summary>
+    protected static SteppingClock LaterClock() =>
+        new(new DateTimeOffset(2026, 1, 1, 9, 0, 0, TimeSpan.Zero).AddHours(Interlocked.Increment(ref clocks)));
 
     protected Task<IReadOnlyList<StoredPayment>> ReadTableAsync(IsolatedDatabase database) =>
         PaymentsTable.ReadAllAsync(Provider, database.ConnectionString);

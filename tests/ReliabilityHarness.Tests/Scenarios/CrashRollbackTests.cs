@@ -62,6 +62,42 @@ public sealed class CrashRollbackTests(Provider provider) : EngineFixture(provid
         }
     }
 
+    // The set-based way writes the new ids before it applies the status changes: a crash between the two finds the
+    // engine holding the run's inserts, uncommitted, so only a rollback leaves the table as it was.
+    [Test]
+    public async Task Robust_crash_after_the_inserts_and_before_the_status_changes_leaves_the_table_exactly_as_it_was()
+    {
+        await using var database = await NewDatabaseAsync();
+        var observation = await CrashRollbackScenario.RunAsync(Provider, database.ConnectionString, IngestStrategies.Robust, Existing, Input,
+            crashAfter: 0, crashAt: IngestCheckpoint.AfterInserts);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(observation.Result.Failure?.Kind, Is.EqualTo(FailureKind.SimulatedCrash), () => $"the run should crash: {observation.Result.Failure?.Message}");
+            Assert.That(observation.After.Select(r => r.Raw), Is.EqualTo(observation.Before.Select(r => r.Raw)), "the inserts must be rolled back");
+        }
+    }
+
+    // An empty table is loaded straight, without staging: rows reach the engine in batches while the input streams
+    // (a multi-row INSERT every RowsPerInsert rows, or the bulk path's own buffer), so a crash late in a long input
+    // finds many of them there, uncommitted. Crash points: before any batch went, after a few, near the end.
+    [TestCase(1)]
+    [TestCase(1_250)]
+    [TestCase(2_900)]
+    public async Task Robust_crash_during_a_first_load_leaves_the_table_empty(long crashAfter)
+    {
+        await using var database = await NewDatabaseAsync();
+        var observation = await CrashRollbackScenario.RunAsync(Provider, database.ConnectionString, IngestStrategies.Robust, [], FirstLoad, crashAfter);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(observation.Result.Failure?.Kind, Is.EqualTo(FailureKind.SimulatedCrash), () => $"the run should crash: {observation.Result.Failure?.Message}");
+            Assert.That(observation.After, Is.Empty, () => $"{observation.After.Count} rows of a crashed first load were kept");
+        }
+    }
+
+    private static readonly PaymentRecord[] FirstLoad = SamplePayments.Generate(3_000, prefix: "load").ToArray();
+
     // The negative control: the seed's script keeps every row it wrote before the crash.
     [TestCase(1)]
     [TestCase(3)]

@@ -1,5 +1,6 @@
 using ReliabilityHarness.Scenarios.Faults;
 using ReliabilityHarness.Tests.Engines;
+using ReliabilityHarness.Tests.Faults;
 using ReliabilityHarness.Tests.Input;
 
 namespace ReliabilityHarness.Tests.Scenarios;
@@ -28,6 +29,7 @@ public sealed class RealCrashTests(Provider provider) : EngineFixture(provider)
     [TearDown]
     public void RemoveInput() => files.Dispose();
 
+    [Category(Categories.OutOfProcess)]
     [TestCase(IngestCheckpoint.BeforeFirstWrite)]
     [TestCase("after-row:500")]
     [TestCase(IngestCheckpoint.BeforeCommit)]
@@ -48,6 +50,7 @@ public sealed class RealCrashTests(Provider provider) : EngineFixture(provider)
 
     // Moments spread over a whole run's duration (measured first on this engine): any of them must leave
     // nothing or everything. A kill that lands after the COMMIT leaves everything; that is fine too.
+    [Category(Categories.OutOfProcess)]
     [TestCase(0.3)]
     [TestCase(0.6)]
     [TestCase(0.9)]
@@ -69,6 +72,7 @@ public sealed class RealCrashTests(Provider provider) : EngineFixture(provider)
     }
 
     // The negative control: the seed's script keeps every row it committed before the kill.
+    [Category(Categories.OutOfProcess)]
     [Test]
     public async Task Unreliable_ingest_killed_mid_stream_leaves_the_rows_it_wrote()
     {
@@ -159,6 +163,7 @@ public sealed class RealCrashTests(Provider provider) : EngineFixture(provider)
         }
     }
 
+    [Category(Categories.OutOfProcess)]
     [Test]
     public async Task A_server_crash_keeps_every_acknowledged_commit_and_nothing_else()
     {
