@@ -1,0 +1,79 @@
+using ReliabilityHarness.Cli;
+using ReliabilityHarness.Flaws;
+using ReliabilityHarness.Tests.Ingest;
+using ReliabilityHarness.Tests.Input;
+using ReliabilityHarness.Tests.Scenarios;
+using ReliabilityHarness.Tests.SqlServer;
+
+namespace ReliabilityHarness.Tests.Faults;
+
+/// <summary>
+/// One entry of the fault catalogue: a <see cref="Flaw"/> seeded into the real code, the property suites it is
+/// run through, and the engines it applies to. It must turn at least one test of those suites red on every engine
+/// it applies to; <see cref="Flaw.None"/> (the real code) must turn none red.
+/// </summary>
+/// <param name="Name">Its name in <c>docs/faults.md</c> and in the test's name.</param>
+/// <param name="Flaw">The flaw, as the code reads it.</param>
+/// <param name="Suites">The property suites (fixtures of this assembly) it runs through.</param>
+/// <param name="AppliesTo">The engines where the flaw can exist; null: every engine. Engine-free suites take no engine.</param>
+public sealed record Fault(string Name, Flaw Flaw, IReadOnlyList<Type> Suites, Func<Provider, bool>? AppliesTo = null)
+{
+    /// <summary>Whether its suites run without an engine (one run, not one per engine).</summary>
+    public bool EngineFree => Suites.All(s => !typeof(Engines.EngineFixture).IsAssignableFrom(s));
+
+    public override string ToString() => Name;
+}
+
+/// <summary>The catalogue: adding a fault is one line here (and the flaw at its one place in the code).</summary>
+public static class FaultCatalog
+{
+    /// <summary>The ingest property suites: atomicity, idempotency, staging, first loads, retries (and their negative controls).</summary>
+    public static readonly IReadOnlyList<Type> Ingest =
+        [typeof(CrashRollbackTests), typeof(RerunIdempotencyTests), typeof(StagedIngestTests), typeof(FirstLoadTests), typeof(RetryTests), typeof(RealCrashTests)];
+
+    /// <summary>The engine-free suites of the input and of SQL Server's statements.</summary>
+    public static readonly IReadOnlyList<Type> EngineFree = [typeof(AmountTests), typeof(PaymentCsvTests), typeof(SqlServerStatementTests)];
+
+    public static readonly IReadOnlyList<Fault> All =
+    [
+        new("commits-on-failure", Flaw.CommitsOnFailure, Ingest),
+        new("bumps-processed-at-on-identical-rows", Flaw.BumpsIdenticalRows, Ingest),
+        new("keeps-processed-at-on-a-status-change", Flaw.KeepsProcessedAtOnStatusChange, Ingest),
+        new("overwrites-another-payload", Flaw.OverwritesAnotherPayload, Ingest),
+        new("last-one-wins-in-a-file", Flaw.LastOneWinsInAFile, Ingest),
+        new("retries-constraint-violations", Flaw.RetriesConstraintViolations, Ingest),
+        new("never-retries-transient-failures", Flaw.NeverRetriesTransientFailures, Ingest),
+        new("never-applies-status-changes", Flaw.NeverAppliesStatusChanges, Ingest),
+        new("miscounts-updates-as-inserts", Flaw.MiscountsUpdatesAsInserts, Ingest),
+        new("unreliable-in-one-transaction", Flaw.UnreliableInOneTransaction, Ingest),
+        new("rounds-a-fifth-fractional-digit", Flaw.RoundsAFifthFractionalDigit, EngineFree),
+        new("merge-without-holdlock", Flaw.MergeWithoutHoldlock, EngineFree),
+    ];
+
+    /// <summary>The real code through every suite the catalogue uses: the control, which must stay green.</summary>
+    public static readonly Fault RealCode = new("none (the real code)", Flaw.None, [.. Ingest, .. EngineFree]);
+
+    /// <summary>One case per fault and engine it applies to (one for an engine-free fault), and the control per engine and engine-free.</summary>
+    public static IEnumerable<TestFixtureData> Cases()
+    {
+        foreach (var fault in All.Append(RealCode))
+        {
+            if (fault.Suites.Any(s => !typeof(Engines.EngineFixture).IsAssignableFrom(s)))
+            {
+                var engineFree = fault.Suites.Where(s => !typeof(Engines.EngineFixture).IsAssignableFrom(s)).ToList();
+                yield return new TestFixtureData(fault with { Suites = engineFree }, null).SetArgDisplayNames(fault.Name, "engine-free");
+            }
+
+            var onEngines = fault.Suites.Where(s => typeof(Engines.EngineFixture).IsAssignableFrom(s)).ToList();
+            if (onEngines.Count == 0)
+            {
+                continue;
+            }
+
+            foreach (var provider in ProviderCatalog.All.Where(p => fault.AppliesTo?.Invoke(p) ?? true))
+            {
+                yield return new TestFixtureData(fault with { Suites = onEngines }, provider).SetArgDisplayNames(fault.Name, provider.DisplayName);
+            }
+        }
+    }
+}
