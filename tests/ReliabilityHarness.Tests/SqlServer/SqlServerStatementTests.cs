@@ -34,6 +34,21 @@ public sealed class SqlServerStatementTests
     public void The_upsert_is_a_MERGE_whose_target_holds_its_key_range_lock() =>
         Assert.That(TSqlChecks.EveryMergeTargetHoldsItsLocks(Provider.Dialect.Sql.Upsert), Is.True, Provider.Dialect.Sql.Upsert);
 
+    // Every MERGE the robust strategy can send, not only the single-row upsert: the staged insert of new ids is the
+    // one a run writes through, and without the hint two runs can both find an id missing and both insert it.
+    private static IEnumerable<KeyValuePair<string, string>> RobustMerges =>
+        Provider.Statements().Where(s => !s.Key.StartsWith("unreliable:", StringComparison.Ordinal) && TSqlChecks.HasMerge(s.Value));
+
+    private static IEnumerable<TestCaseData> RobustMergeCases => RobustMerges.Select(s => new TestCaseData(s.Value).SetArgDisplayNames(s.Key));
+
+    [TestCaseSource(nameof(RobustMergeCases))]
+    public void Every_MERGE_the_robust_strategy_sends_holds_its_key_range_lock(string sql) =>
+        Assert.That(TSqlChecks.EveryMergeTargetHoldsItsLocks(sql), Is.True, sql);
+
+    [Test]
+    public void The_robust_MERGEs_are_the_upsert_and_the_staged_insert_of_new_ids() =>
+        Assert.That(RobustMerges.Select(s => s.Key), Is.EquivalentTo(new[] { nameof(PaymentsSql.Upsert), "Staging.InsertNew" }));
+
     [Test]
     public void The_plain_MERGE_negative_control_is_the_same_MERGE_without_the_hint()
     {
