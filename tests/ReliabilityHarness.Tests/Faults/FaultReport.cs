@@ -68,6 +68,12 @@ public sealed class FaultReport
             page.AppendLine();
             page.AppendLine(CultureInfo.InvariantCulture, $"`Flaw.{fault.Flaw}`. Suites: {string.Join(", ", fault.Suites.Select(s => $"`{s.Name}`"))}.");
             page.AppendLine();
+            if (fault.Note is not null)
+            {
+                page.AppendLine(fault.Note);
+                page.AppendLine();
+            }
+
             foreach (var engine in engines)
             {
                 if (!Seen.TryGetValue((fault.Name, engine), out var outcomes))
