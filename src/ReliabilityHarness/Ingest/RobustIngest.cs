@@ -17,7 +17,7 @@ namespace ReliabilityHarness.Ingest;
 /// input a table was loaded from is compared with it without staging (<see cref="Provider.ReadStoredInScanOrder"/>).
 /// <paramref name="payments"/> is enumerated once per attempt; twice when either shortcut goes the staged way.
 /// </summary>
-internal sealed class RobustIngest : IIngestStrategy
+internal sealed partial class RobustIngest : IIngestStrategy
 {
     public string Name => "robust";
 
@@ -341,9 +341,7 @@ internal sealed class RobustIngest : IIngestStrategy
     {
         if (Seeded.Has(Flaw.BumpsIdenticalRows))
         {
-            var staging = provider.Dialect.Staging;
-            await ExecuteStagedAsync(provider, connection, transaction,
-                $"UPDATE {staging.Table} SET processed_at = @processed_at WHERE payment_id IN (SELECT payment_id FROM {staging.Staging}){staging.Terminator}", now, cancellationToken);
+            await BumpStagedRowsAsync(provider, connection, transaction, now, cancellationToken);
         }
 
         if (provider.Dialect.Staging.Drop is { } drop)
@@ -456,61 +454,14 @@ internal sealed class RobustIngest : IIngestStrategy
         ? "no row"
         : $"user_id '{payment.UserId}', amount {Amount.ToCanonicalString(payment.Amount)} {payment.Currency}, status '{payment.Status}'";
 
-    /// <summary>The seeded flaw <see cref="Flaw.OverwritesAnotherPayload"/>: the stored row takes the incoming one's every column.</summary>
-    private static async Task<long> OverwriteAsync(Provider provider, DbConnection connection, DbTransaction transaction, Payment incoming, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var table = provider.Dialect.Staging.Table;
-        await using var command = PaymentsTable.WriteCommand(provider, connection, transaction,
-            $"UPDATE {table} SET user_id = {PaymentsSql.UserId}, amount = {PaymentsSql.Amount}, currency = {PaymentsSql.Currency}, status = {PaymentsSql.Status}, "
-            + $"processed_at = {PaymentsSql.ProcessedAt} WHERE payment_id = {PaymentsSql.PaymentId}{provider.Dialect.Staging.Terminator}");
-        PaymentsTable.Bind(provider, command, incoming, now);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>The seeded flaw <see cref="Flaw.LastOneWinsInAFile"/>: of the staged rows of one id, only the last line stays; returns how many went.</summary>
-    private static async Task<long> KeepLastLinesAsync(Provider provider, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
-    {
-        var last = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using (var command = Query(provider, connection, transaction, provider.Dialect.Staging.RowsById(0)))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                last[reader.GetString(1)] = reader.GetInt64(0);
-            }
-        }
-
-        long removed = 0;
-        foreach (var (id, line) in last)
-        {
-            await using var delete = Query(provider, connection, transaction,
-                $"DELETE FROM {provider.Dialect.Staging.Staging} WHERE payment_id = @id0 AND line <> {StagingSql.Line}{provider.Dialect.Staging.Terminator}", ("@id0", id), (StagingSql.Line, line));
-            removed += await delete.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        return removed;
-    }
-
-    /// <summary>The seeded flaw <see cref="Flaw.CommitsOnFailure"/>: commits what a failed run wrote (quietly, as a rollback would be).</summary>
-    private static async Task<bool> CommitQuietlyAsync(DbTransaction transaction)
-    {
-        try
-        {
-            await transaction.CommitAsync(CancellationToken.None);
-            return true;
-        }
-        catch (Exception e) when (e is DbException or InvalidOperationException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>Rolls back; false when the rollback failed (the connection is gone or the transaction was already ended): either way nothing committed.</summary>
-    private static async Task<bool> RollbackQuietlyAsync(DbTransaction transaction)
+    private static Task<bool> RollbackQuietlyAsync(DbTransaction transaction) => EndQuietlyAsync(transaction, commit: false);
+
+    private static async Task<bool> EndQuietlyAsync(DbTransaction transaction, bool commit)
     {
         try
         {
-            await transaction.RollbackAsync(CancellationToken.None);
+            await (commit ? transaction.CommitAsync(CancellationToken.None) : transaction.RollbackAsync(CancellationToken.None));
             return true;
         }
         catch (Exception e) when (e is DbException or InvalidOperationException)
