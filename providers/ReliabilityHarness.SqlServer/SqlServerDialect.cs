@@ -173,7 +173,7 @@ public sealed class SqlServerDialect : Dialect
         new("SessionId", SessionIdQuery),
         new("Blockers", BlockersQuery),
         new("TerminateSession", TerminateQuery),
-        new("TruncateProbe", Truncate(Quote("tvd_probe"))!),
+        new("TruncateProbe", Truncate(Quote("tvd_probe"))),
         new("NumberedTable", CreateNumberedTable(Quote("tvd_probe"), "tvd_probe_id")[0]),
         new("DeleteTrigger", DeleteTrigger(Quote("tvd_probe"), Quote("tvd_log"), "tvd_trigger")[0]),
         new("Fill", Fill(Quote("tvd_probe"))),
@@ -223,7 +223,7 @@ public sealed class SqlServerDialect : Dialect
 
     public override void ClearPools() => SqlConnection.ClearAllPools();
 
-    public override string? Truncate(string quotedTable) => $"TRUNCATE TABLE {quotedTable};";
+    public override string Truncate(string quotedTable) => $"TRUNCATE TABLE {quotedTable};";
 
     public override IReadOnlyList<string> CreateNumberedTable(string quotedTable, string name) =>
         [$"CREATE TABLE {quotedTable} (id int IDENTITY(1,1) PRIMARY KEY, label nvarchar(20) NOT NULL);"];

@@ -162,7 +162,7 @@ internal sealed class SeveredConnectionMatrix : IMatrixScenario
         {
             if (context.Provider.Dialect.TerminateSessionSql is null)
             {
-                cells.Add(new(strategy.Name, "unsupported", "no server session to sever (see process-kill)"));
+                cells.Add(MatrixCell.NotApplicable(strategy.Name, $"{context.Provider.DisplayName} has no server session to sever (process-kill covers a lost connection)"));
                 continue;
             }
 
@@ -185,7 +185,7 @@ internal sealed class ServerCrashMatrix : IMatrixScenario
     {
         if (context.Provider.IsEmbedded)
         {
-            return [new("robust", string.Empty, Skipped: "embedded: the process that holds the file is the engine (see process-kill)")];
+            return [MatrixCell.NotApplicable("robust", "embedded: the process that holds the file is the engine (process-kill covers its crash)")];
         }
 
         if (ServerControl.From(context.Provider, context.Environment) is not { } control)

@@ -160,8 +160,11 @@ public abstract class Dialect
 
     // ── TRUNCATE versus DELETE ──────────────────────────────────────────────────────────────────────────────────
 
-    /// <summary>The TRUNCATE of a table (already quoted), or null where the dialect has no TRUNCATE.</summary>
-    public virtual string? Truncate(string quotedTable) => $"TRUNCATE TABLE {quotedTable}";
+    /// <summary>
+    /// The TRUNCATE of a table (already quoted): the SQL standard's unless the engine spells it otherwise. It is sent
+    /// as it is even to an engine documented to have none (SQLite): the engine's refusal is then the observation.
+    /// </summary>
+    public virtual string Truncate(string quotedTable) => $"TRUNCATE TABLE {quotedTable}";
 
     /// <summary>
     /// Statements that create <paramref name="quotedTable"/> with an auto-numbered primary key <c>id</c> and a
@@ -173,9 +176,11 @@ public abstract class Dialect
 
     /// <summary>
     /// Statements that make every row deleted from <paramref name="quotedTable"/> add a row to <paramref name="quotedLog"/>
-    /// (column <c>note</c>); null where the engine has no triggers.
+    /// (column <c>note</c>). The default is the SQL standard's row trigger (ISO/IEC 9075-2, &lt;trigger definition&gt;),
+    /// sent as it is even to an engine without triggers (DuckDB), whose refusal is then the observation.
     /// </summary>
-    public virtual IReadOnlyList<string>? DeleteTrigger(string quotedTable, string quotedLog, string name) => null;
+    public virtual IReadOnlyList<string> DeleteTrigger(string quotedTable, string quotedLog, string name) =>
+        [$"CREATE TRIGGER {Quote(name)} AFTER DELETE ON {quotedTable} FOR EACH ROW INSERT INTO {quotedLog} (note) VALUES ('deleted')"];
 
     /// <summary>A statement that adds @count rows to <paramref name="quotedTable"/> (column <c>label</c>) on the server, for timing.</summary>
     public virtual string Fill(string quotedTable) =>
