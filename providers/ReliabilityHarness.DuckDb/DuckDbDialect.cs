@@ -115,6 +115,10 @@ public sealed class DuckDbDialect : Dialect
 
     public override bool HasSavepoints => false;
 
+    // Nobody waits for a lock: a writer that meets another transaction's change fails at once
+    // (duckdb.org/docs/stable/connect/concurrency), so any connection string already ends a lock wait at once.
+    public override string? WithShortLockWait(string connectionString) => connectionString;
+
     // Optimistic concurrency: ON CONFLICT DO NOTHING fails on a key committed after the transaction's snapshot.
     public override bool InsertsMeetUnseenKeys => true;
 

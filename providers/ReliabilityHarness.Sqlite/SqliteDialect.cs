@@ -123,6 +123,10 @@ public sealed class SqliteDialect : Dialect
 
     public override void ClearPools() => SqliteConnection.ClearAllPools();
 
+    // One RESERVED lock at a time, in either journal mode (sqlite.org/lockingv3.html; sqlite.org/wal.html: "there
+    // can only be one writer at a time").
+    public override bool OneWriterAtATime => true;
+
     // Microsoft.Data.Sqlite retries a BUSY statement until the command timeout (Default Timeout, 30 s), so the
     // timeout is how long a busy database is waited for: it is shortened here and never lifted.
     public override string? WithShortLockWait(string connectionString) =>

@@ -70,6 +70,12 @@ public abstract class Dialect
     public virtual async Task<DbTransaction> BeginIsolatedAsync(DbConnection connection, IsolationLevel level, CancellationToken cancellationToken) =>
         await connection.BeginTransactionAsync(level, cancellationToken);
 
+    /// <summary>
+    /// Whether the engine lets one writer at a time into a database: another connection's write waits for the
+    /// writing transaction to end, or fails busy, and never commits beside it (SQLite).
+    /// </summary>
+    public virtual bool OneWriterAtATime => false;
+
     /// <summary>Forgets every pooled connection (after a server restart pooled ones are dead; a file engine releases its file).</summary>
     public virtual void ClearPools()
     {

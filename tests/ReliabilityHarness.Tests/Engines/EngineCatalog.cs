@@ -20,6 +20,13 @@ public static class EngineCatalog
     /// <summary>Engines with a server session another connection can end (<see cref="Dialect.TerminateSessionSql"/>).</summary>
     public static IEnumerable<TestFixtureData> WithSessionsToSever => Where(p => p.Dialect.TerminateSessionSql is not null);
 
+    /// <summary>
+    /// Engines where a writer that meets another's lock fails within about a second instead of waiting
+    /// (<see cref="Dialect.WithShortLockWait"/> is not null). A dialect's answer says what its connection strings can
+    /// say, not which database one names, so it is asked with an empty one.
+    /// </summary>
+    public static IEnumerable<TestFixtureData> WithShortLockWait => Where(p => p.Dialect.WithShortLockWait(string.Empty) is not null);
+
     private static IEnumerable<TestFixtureData> Where(Func<Provider, bool> capable) =>
         ProviderCatalog.All.Where(capable).Select(provider => new TestFixtureData(provider).SetArgDisplayNames(provider.DisplayName));
 }
