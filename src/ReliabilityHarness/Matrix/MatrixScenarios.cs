@@ -86,7 +86,9 @@ internal sealed class ConcurrentWritersMatrix : IMatrixScenario
             {
                 await using var database = await context.NewDatabaseAsync();
                 var observation = await FirstInsertRace.RunAsync(context.Provider, database.ConnectionString, variant, level, context.CancellationToken);
-                cells.Add(new(observation.Check, observation.Outcome, Steps(observation)));
+                cells.Add(observation.NotApplicableReason is { } reason
+                    ? MatrixCell.NotApplicable(observation.Check, reason)
+                    : new(observation.Check, observation.Outcome, Steps(observation)));
             }
         }
 

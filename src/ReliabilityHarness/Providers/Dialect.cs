@@ -144,6 +144,12 @@ public abstract class Dialect
     /// <summary>Named variants of the upsert known to be unsafe (negative controls), such as SQL Server's MERGE without a lock hint.</summary>
     public virtual IReadOnlyDictionary<string, string> UnreliableUpserts { get; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// Why the upsert <paramref name="variant"/> (a key of <see cref="UnreliableUpserts"/>) cannot run on the server
+    /// <paramref name="connection"/> (open) reaches — its version has no such statement — or null when it can.
+    /// </summary>
+    public virtual string? UpsertUnavailable(DbConnection connection, string variant) => null;
+
     // ── Values ──────────────────────────────────────────────────────────────────────────────────────────────────
 
     /// <summary>Gives a parameter of the payments statements its engine type where inference is not enough (e.g. datetime2).</summary>
