@@ -92,6 +92,13 @@ internal sealed class ConcurrentWritersMatrix : IMatrixScenario
             }
         }
 
+        foreach (var variant in context.Provider.Dialect.RacedUpserts)
+        {
+            await using var database = await context.NewDatabaseAsync();
+            var race = await BarrierRace.RunAsync(context.Provider, database.ConnectionString, variant, cancellationToken: context.CancellationToken);
+            cells.Add(race.NotApplicableReason is { } reason ? MatrixCell.NotApplicable(race.Check, reason) : new(race.Check, race.Outcome, race.Summary));
+        }
+
         return cells;
     }
 

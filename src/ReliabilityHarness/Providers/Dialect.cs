@@ -150,6 +150,20 @@ public abstract class Dialect
     /// </summary>
     public virtual string? UpsertUnavailable(DbConnection connection, string variant) => null;
 
+    /// <summary>
+    /// Upserts raced freely (the barrier race: sessions released together, each an autocommit upsert of the same fresh
+    /// key, round after round), by name: <c>upsert</c> for the dialect's own or a key of <see cref="UnreliableUpserts"/>.
+    /// For a race that lies inside one statement, where no order of whole statements can reach it.
+    /// </summary>
+    public virtual IReadOnlyList<string> RacedUpserts => [];
+
+    /// <summary>
+    /// Keys of <see cref="UnreliableUpserts"/> raced only freely (<see cref="RacedUpserts"/>), never step by step: their
+    /// statement reads the key under a lock, so the second session's lookup waits for the first writer and a schedule of
+    /// whole statements ends well whatever the statement is worth (SQL Server's MERGE without HOLDLOCK).
+    /// </summary>
+    public virtual IReadOnlyList<string> RacedOnlyUpserts => [];
+
     // ── Values ──────────────────────────────────────────────────────────────────────────────────────────────────
 
     /// <summary>Gives a parameter of the payments statements its engine type where inference is not enough (e.g. datetime2).</summary>
