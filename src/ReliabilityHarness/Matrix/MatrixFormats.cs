@@ -62,7 +62,7 @@ public static class MatrixFormats
             text.Append($"| {label} |").AppendJoin(string.Empty, engines.Select(e => $" {cells[e].Replace("|", "\\|", StringComparison.Ordinal)} |")).AppendLine();
         }
 
-        return text.AppendLine().Append(Footer(report)).ToString();
+        return text.AppendLine().Append(Footer(report, markdown: true)).ToString();
     }
 
     /// <summary>
@@ -128,23 +128,37 @@ public static class MatrixFormats
         return text.AppendLine().ToString();
     }
 
-    /// <summary>The legend, the checks that do not apply and the skipped ones with their reasons, and the count of checks not as expected.</summary>
-    public static string Footer(MatrixReport report)
+    /// <summary>
+    /// The legend, the checks that do not apply and the skipped ones with their reasons (a list, in Markdown), and the
+    /// count of checks not as expected.
+    /// </summary>
+    public static string Footer(MatrixReport report, bool markdown = false)
     {
+        var item = markdown ? "- " : string.Empty;
         var wrong = report.Rows.Count(r => r.Ok == false);
         var ran = report.Rows.Count(r => r.Ok is not null);
         var notApplicable = report.Rows.Where(r => r is { NotApplicable: not null, Ok: null }).Select(r => $"{r.Engine} {r.Scenario} {r.Check}: {r.NotApplicable}").ToList();
         var skippedRows = report.Rows.Where(r => r.Skipped is not null && r.Check != "*").Select(r => $"{r.Engine} {r.Scenario} {r.Check}: {r.Skipped}").Distinct().ToList();
         var text = new StringBuilder();
         text.AppendLine("✓ as the engine's expectation profile says (each with a source: see the JSON format); ✗ not; – n/a: the check does not apply to the engine (why, below: never a pass); – skipped: not run here (why, below).");
+        if (markdown && notApplicable.Count + skippedRows.Count > 0)
+        {
+            text.AppendLine();
+        }
+
         foreach (var line in notApplicable)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"n/a: {line}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{item}n/a: {line}");
         }
 
         foreach (var line in skippedRows)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"skipped: {line}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{item}skipped: {line}");
+        }
+
+        if (markdown)
+        {
+            text.AppendLine();
         }
 
         if (report.Engines.Any(e => e.Unavailable is not null))
