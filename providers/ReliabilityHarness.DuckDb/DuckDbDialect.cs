@@ -55,6 +55,7 @@ public sealed class DuckDbDialect : Dialect
 
     private const string Concurrency = "duckdb.org/docs/stable/connect/concurrency (optimistic concurrency control: a conflicting writer fails, nobody waits)";
     private const string TruncateDocs = "duckdb.org/docs/stable/sql/statements/delete (TRUNCATE: a DELETE of every row, transactional)";
+    private const string Embedded = "embedded: the engine is a library in the process; there is no server session to end or server to crash (process-kill covers both)";
 
     private PaymentsSql? sql;
     private StagingSql? staging;
@@ -80,13 +81,14 @@ public sealed class DuckDbDialect : Dialect
         new("concurrent-writers", "second-process", "refused", "duckdb.org/docs/stable/connect/concurrency (one process may open a database file for writing)"),
         new("concurrent-writers", "first-insert:check-then-insert@snapshot", "serialization-failure", Concurrency + " (the later COMMIT fails on the key)"),
         new("concurrent-writers", "first-insert:upsert@snapshot", "serialization-failure", Concurrency + " (ON CONFLICT cannot see an uncommitted insert; the later COMMIT fails)"),
-        new("severed-connection", "robust", "unsupported", "embedded: no server session to sever"),
-        new("severed-connection", "unreliable", "unsupported", "embedded: no server session to sever"),
+        new("severed-connection", "robust", Expectation.NotApplicable, Embedded),
+        new("severed-connection", "unreliable", Expectation.NotApplicable, Embedded),
+        new("server-crash", "robust", Expectation.NotApplicable, Embedded),
         new("truncate-vs-delete", "truncate-rollback", "restored", TruncateDocs),
         new("truncate-vs-delete", "truncate-implicit-commit", "rolled-back", TruncateDocs + "; duckdb.org/docs/stable/sql/statements/transactions"),
         new("truncate-vs-delete", "identity-reset", "delete continues, truncate continues", "duckdb.org/docs/stable/sql/statements/create_sequence (no identity columns; a sequence is never reset by a DELETE)"),
         new("truncate-vs-delete", "fk-referenced", "allowed", "duckdb.org/docs/stable/sql/constraints#foreign-keys (keys are checked row by row: a table whose referencing rows are gone can be emptied)"),
-        new("truncate-vs-delete", "delete-triggers", "unsupported", "duckdb.org/docs/stable/sql/statements/overview (no CREATE TRIGGER)"));
+        new("truncate-vs-delete", "delete-triggers", Expectation.NotApplicable, "duckdb.org/docs/stable/sql/statements/overview (no CREATE TRIGGER: the standard's is sent, and refused)"));
 
     // DuckDB.NET accepts only Unspecified and Snapshot (any other level throws); both are DuckDB's one level.
     public override IReadOnlyList<IsolationLevel> IsolationLevels { get; } = [IsolationLevel.Snapshot];
@@ -112,6 +114,10 @@ public sealed class DuckDbDialect : Dialect
     public override bool LoadsEmptyTableDirectly => true;
 
     public override bool HasSavepoints => false;
+
+    // Nobody waits for a lock: a writer that meets another transaction's change fails at once
+    // (duckdb.org/docs/stable/connect/concurrency), so any connection string already ends a lock wait at once.
+    public override string? WithShortLockWait(string connectionString) => connectionString;
 
     // Optimistic concurrency: ON CONFLICT DO NOTHING fails on a key committed after the transaction's snapshot. Only
     // the primary key's duplicate is that; one on another unique index of the user's is a real violation.

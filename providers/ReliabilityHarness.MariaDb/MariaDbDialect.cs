@@ -144,9 +144,6 @@ public sealed class MariaDbDialect : Dialect
     public override IReadOnlyList<string> CreateNumberedTable(string quotedTable, string name) =>
         [$"CREATE TABLE {quotedTable} (id INT AUTO_INCREMENT PRIMARY KEY, label VARCHAR(20) NOT NULL)"];
 
-    public override IReadOnlyList<string> DeleteTrigger(string quotedTable, string quotedLog, string name) =>
-        [$"CREATE TRIGGER {Quote(name)} AFTER DELETE ON {quotedTable} FOR EACH ROW INSERT INTO {quotedLog} (note) VALUES ('deleted')"];
-
     // Ten digits crossed six times (a recursion of ten, far below max_recursive_iterations) and cut to @count.
     public override string Fill(string quotedTable) =>
         $"INSERT INTO {quotedTable} (label) WITH RECURSIVE d(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM d WHERE i < 9) SELECT 'row' FROM d a, d b, d c, d e, d f, d g LIMIT @count";

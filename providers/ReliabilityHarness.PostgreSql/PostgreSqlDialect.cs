@@ -57,8 +57,29 @@ public sealed class PostgreSqlDialect : Dialect
         ON CONFLICT (payment_id) DO NOTHING
         """;
 
+    // MERGE (PostgreSQL 15+) as an upsert, kept as a negative control: its NOT MATCHED branch is a plain INSERT. A key
+    // another transaction inserts after this statement's snapshot is not seen as MATCHED, so the INSERT meets it in
+    // the unique index, waits for that writer and then fails with 23505: "MERGE does not attempt to avoid such
+    // errors by restarting evaluation of MATCHED conditions" (postgresql.org/docs/current/transaction-iso.html
+    // §13.2.1; the Notes of postgresql.org/docs/current/sql-merge.html point to INSERT … ON CONFLICT instead).
+    private const string MergeSql = """
+        MERGE INTO {table} AS p
+        USING (VALUES (@payment_id, @user_id, @amount, @currency, @status, @processed_at))
+            AS s (payment_id, user_id, amount, currency, status, processed_at)
+        ON p.payment_id = s.payment_id
+        WHEN MATCHED AND p.user_id = s.user_id AND p.amount = s.amount AND p.currency = s.currency AND p.status IS DISTINCT FROM s.status THEN
+            UPDATE SET status = s.status, processed_at = s.processed_at
+        WHEN NOT MATCHED THEN
+            INSERT (payment_id, user_id, amount, currency, status, processed_at)
+            VALUES (s.payment_id, s.user_id, s.amount, s.currency, s.status, s.processed_at)
+        """;
+
+    /// <summary>The MERGE upsert, a named negative control (PostgreSQL 15+).</summary>
+    public const string MergeVariant = "merge";
+
     private PaymentsSql? sql;
     private StagingSql? staging;
+    private Dictionary<string, string>? unreliable;
 
     public override string DisplayName => "PostgreSql";
 
@@ -69,9 +90,26 @@ public sealed class PostgreSqlDialect : Dialect
     public override StagingSql Staging => staging ??= StagingSql.For("pg_temp." + Quote("payments_staging"), Quote(PaymentsSql.TableName),
         CreateStagingSql, null, InsertNewSql, countIdentical: CountIdenticalSql);
 
+    public override IReadOnlyDictionary<string, string> UnreliableUpserts => unreliable ??= new()
+    {
+        [MergeVariant] = MergeSql.Replace(PaymentsSql.Table, Quote(PaymentsSql.TableName), StringComparison.Ordinal),
+    };
+
+    // MERGE came with PostgreSQL 15 (postgresql.org/docs/15/release-15.html); the server reports its version when a
+    // connection opens, so nothing is sent to learn it.
+    public override string? UpsertUnavailable(DbConnection connection, string variant) =>
+        variant == MergeVariant && ((NpgsqlConnection)connection).PostgreSqlVersion is { Major: < 15 } version
+            ? $"PostgreSQL {version} has no MERGE (it came with 15)"
+            : null;
+
+    // The barrier race, which SQL Server's MERGE needs, run here too: PostgreSQL's MERGE fails it with 23505 and
+    // ON CONFLICT never does, so the one race mechanism is seen to tell them apart on an engine this repository has.
+    public override IReadOnlyList<string> RacedUpserts => ["upsert", MergeVariant];
+
     private const string Hermitage = "github.com/ept/hermitage/blob/master/postgres.md";
     private const string IsolationDocs = "postgresql.org/docs/current/transaction-iso.html";
     private const string InsertDocs = "postgresql.org/docs/current/sql-insert.html";
+    private const string MergeDocs = "postgresql.org/docs/current/transaction-iso.html §13.2.1 (MERGE: a duplicate inserted concurrently raises a uniqueness violation; MATCHED is not re-evaluated); postgresql.org/docs/current/sql-merge.html (Notes)";
 
     // READ COMMITTED takes a new snapshot per statement, so a read-modify-write loses the other writer's update;
     // REPEATABLE READ and SERIALIZABLE fail the second writer with 40001; only SERIALIZABLE also stops write skew.
@@ -93,6 +131,12 @@ public sealed class PostgreSqlDialect : Dialect
         new("concurrent-writers", "first-insert:upsert@read-committed", "both-succeed", InsertDocs + " (ON CONFLICT)"),
         new("concurrent-writers", "first-insert:upsert@repeatable-read", "serialization-failure", IsolationDocs + " §13.2.2"),
         new("concurrent-writers", "first-insert:upsert@serializable", "serialization-failure", IsolationDocs + " §13.2.3"),
+        new("concurrent-writers", "first-insert:merge@read-committed", "unique-violation", MergeDocs),
+        new("concurrent-writers", "first-insert:merge@repeatable-read", "unique-violation",
+            "postgresql.org/docs/current/mvcc-serialization-failure-handling.html (§13.5: a key another transaction inserted concurrently fails with 23505, \"effectively a serialization failure\" the server does not report as one; unlike ON CONFLICT's 40001); observed on PostgreSQL 15.18"),
+        new("concurrent-writers", "first-insert:merge@serializable", "serialization-failure", IsolationDocs + " §13.2.3 (SSI: the lookup found no row the other transaction then wrote); observed on PostgreSQL 15.18"),
+        new("concurrent-writers", "first-insert-race:merge", "unique-violation", MergeDocs),
+        new("concurrent-writers", "first-insert-race:upsert", "no-unique-violation", InsertDocs + " (ON CONFLICT: an atomic insert-or-update outcome under concurrency)"),
         new("truncate-vs-delete", "truncate-rollback", "restored", TruncateDocs + " (TRUNCATE is transaction-safe)"),
         new("truncate-vs-delete", "truncate-implicit-commit", "rolled-back", TruncateDocs),
         new("truncate-vs-delete", "identity-reset", "delete continues, truncate continues", TruncateDocs + " (CONTINUE IDENTITY is the default)"),

@@ -42,6 +42,7 @@ public static class MatrixFormats
             observed = r.Observed,
             ok = r.Ok,
             skipped = r.Skipped,
+            notApplicable = r.NotApplicable,
             source = r.Source,
             detail = r.Detail,
             milliseconds = Math.Round(r.Milliseconds, 1),
@@ -61,10 +62,14 @@ public static class MatrixFormats
             text.Append($"| {label} |").AppendJoin(string.Empty, engines.Select(e => $" {cells[e].Replace("|", "\\|", StringComparison.Ordinal)} |")).AppendLine();
         }
 
-        return text.AppendLine().Append(Footer(report)).ToString();
+        return text.AppendLine().Append(Footer(report, markdown: true)).ToString();
     }
 
-    /// <summary>One line per check (scenario, check, weakest isolation level first), a cell per engine: ✓ / ✗ / – and what was observed.</summary>
+    /// <summary>
+    /// One line per check (scenario, check, weakest isolation level first), a cell per engine: ✓ / ✗ and what was
+    /// observed, <c>– n/a</c> where the check does not apply, <c>– skipped</c> where it was not run here, <c>—</c> where
+    /// the engine has no such check (an isolation level it does not offer).
+    /// </summary>
     public static IEnumerable<(string Label, Dictionary<string, string> Cells)> Grid(MatrixReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
@@ -83,6 +88,7 @@ public static class MatrixFormats
                     null => "—",
                     { Skipped: not null } => "– skipped",
                     { Expected: "figure" } => row.Observed,
+                    { NotApplicable: not null, Ok: null } => "– n/a",
                     { Ok: true } => $"✓ {row.Observed}",
                     _ => $"✗ {row.Observed} (expected {row.Expected})",
                 };
@@ -122,17 +128,37 @@ public static class MatrixFormats
         return text.AppendLine().ToString();
     }
 
-    /// <summary>The legend, the skipped checks with their reasons, and the count of checks not as expected.</summary>
-    public static string Footer(MatrixReport report)
+    /// <summary>
+    /// The legend, the checks that do not apply and the skipped ones with their reasons (a list, in Markdown), and the
+    /// count of checks not as expected.
+    /// </summary>
+    public static string Footer(MatrixReport report, bool markdown = false)
     {
+        var item = markdown ? "- " : string.Empty;
         var wrong = report.Rows.Count(r => r.Ok == false);
         var ran = report.Rows.Count(r => r.Ok is not null);
+        var notApplicable = report.Rows.Where(r => r is { NotApplicable: not null, Ok: null }).Select(r => $"{r.Engine} {r.Scenario} {r.Check}: {r.NotApplicable}").ToList();
         var skippedRows = report.Rows.Where(r => r.Skipped is not null && r.Check != "*").Select(r => $"{r.Engine} {r.Scenario} {r.Check}: {r.Skipped}").Distinct().ToList();
         var text = new StringBuilder();
-        text.AppendLine("✓ as the engine's expectation profile says (each with a source: see the JSON format); ✗ not; – skipped.");
+        text.AppendLine("✓ as the engine's expectation profile says (each with a source: see the JSON format); ✗ not; – n/a: the check does not apply to the engine (why, below: never a pass); – skipped: not run here (why, below).");
+        if (markdown && notApplicable.Count + skippedRows.Count > 0)
+        {
+            text.AppendLine();
+        }
+
+        foreach (var line in notApplicable)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"{item}n/a: {line}");
+        }
+
         foreach (var line in skippedRows)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"skipped: {line}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{item}skipped: {line}");
+        }
+
+        if (markdown)
+        {
+            text.AppendLine();
         }
 
         if (report.Engines.Any(e => e.Unavailable is not null))
@@ -140,9 +166,10 @@ public static class MatrixFormats
             text.AppendLine("An engine not run here was unavailable where this was generated; its column fills in where one runs (SQL Server: users' CI).");
         }
 
+        var applicable = notApplicable.Count == 0 ? string.Empty : $"; {notApplicable.Count} not applicable";
         text.AppendLine(wrong == 0
-            ? $"{ran} checks, all as expected."
-            : $"{ran} checks, {wrong} NOT as expected.");
+            ? $"{ran} checks, all as expected{applicable}."
+            : $"{ran} checks, {wrong} NOT as expected{applicable}.");
         return text.ToString();
     }
 }

@@ -5,11 +5,19 @@ using ReliabilityHarness.Scenarios.Faults;
 namespace ReliabilityHarness.Matrix;
 
 /// <summary>One observed check: what a scenario saw on an engine, before it is held to an expectation.</summary>
-/// <param name="Skipped">Why the check could not run here (then Observed is empty).</param>
-public sealed record MatrixCell(string Check, string Observed, string? Detail = null, string? Skipped = null);
+/// <param name="Skipped">Why the check could not run here although it applies (then Observed is empty).</param>
+public sealed record MatrixCell(string Check, string Observed, string? Detail = null, string? Skipped = null)
+{
+    /// <summary>A check that does not apply to the engine, with the reason (the engine's own words where it refused something).</summary>
+    public static MatrixCell NotApplicable(string check, string reason) => new(check, Expectation.NotApplicable, reason);
+}
 
 /// <summary>One row of the matrix: a check on an engine, what was expected (with its source) and what was observed.</summary>
-/// <param name="Ok">Observed equals expected; null when the check was skipped, or is a figure with nothing to expect.</param>
+/// <param name="Ok">
+/// Observed equals expected; null when the check was skipped, does not apply to the engine (as its profile says), or
+/// is a figure with nothing to expect. Never true for a check that does not apply.
+/// </param>
+/// <param name="NotApplicable">Why the check does not apply to the engine, when the engine's answer was that it does not.</param>
 public sealed record MatrixRow(
     string Engine,
     string Scenario,
@@ -20,7 +28,8 @@ public sealed record MatrixRow(
     string? Source,
     string? Detail,
     string? Skipped,
-    double Milliseconds);
+    double Milliseconds,
+    string? NotApplicable = null);
 
 /// <summary>An engine of the run: its version and origin, or why it did not run.</summary>
 public sealed record MatrixEngine(string Engine, string? Version, string? Origin, string? Unavailable);

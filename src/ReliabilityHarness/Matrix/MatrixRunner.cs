@@ -88,6 +88,14 @@ public static class MatrixRunner
         }
 
         var expected = profile.Find(scenario, cell.Check);
+        if (cell.Observed == Expectation.NotApplicable)
+        {
+            // Never a pass: where the profile says so too, it has no verdict (–, ok null) and shows its reason; where
+            // the engine was expected to answer, its not answering is a failure.
+            return new MatrixRow(engine, scenario, cell.Check, expected?.Expected ?? "(no expectation)", cell.Observed,
+                expected is { Applies: false } ? null : false, expected?.Source, cell.Detail, null, milliseconds, NotApplicable: cell.Detail ?? "(no reason given)");
+        }
+
         return new MatrixRow(engine, scenario, cell.Check, expected?.Expected ?? "(no expectation)", cell.Observed,
             expected is not null && expected.Expected == cell.Observed, expected?.Source, cell.Detail, null, milliseconds);
     }

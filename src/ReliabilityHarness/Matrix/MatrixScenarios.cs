@@ -86,8 +86,17 @@ internal sealed class ConcurrentWritersMatrix : IMatrixScenario
             {
                 await using var database = await context.NewDatabaseAsync();
                 var observation = await FirstInsertRace.RunAsync(context.Provider, database.ConnectionString, variant, level, context.CancellationToken);
-                cells.Add(new(observation.Check, observation.Outcome, Steps(observation)));
+                cells.Add(observation.NotApplicableReason is { } reason
+                    ? MatrixCell.NotApplicable(observation.Check, reason)
+                    : new(observation.Check, observation.Outcome, Steps(observation)));
             }
+        }
+
+        foreach (var variant in context.Provider.Dialect.RacedUpserts)
+        {
+            await using var database = await context.NewDatabaseAsync();
+            var race = await BarrierRace.RunAsync(context.Provider, database.ConnectionString, variant, cancellationToken: context.CancellationToken);
+            cells.Add(race.NotApplicableReason is { } reason ? MatrixCell.NotApplicable(race.Check, reason) : new(race.Check, race.Outcome, race.Summary));
         }
 
         return cells;
@@ -162,7 +171,7 @@ internal sealed class SeveredConnectionMatrix : IMatrixScenario
         {
             if (context.Provider.Dialect.TerminateSessionSql is null)
             {
-                cells.Add(new(strategy.Name, "unsupported", "no server session to sever (see process-kill)"));
+                cells.Add(MatrixCell.NotApplicable(strategy.Name, $"{context.Provider.DisplayName} has no server session to sever (process-kill covers a lost connection)"));
                 continue;
             }
 
@@ -185,7 +194,7 @@ internal sealed class ServerCrashMatrix : IMatrixScenario
     {
         if (context.Provider.IsEmbedded)
         {
-            return [new("robust", string.Empty, Skipped: "embedded: the process that holds the file is the engine (see process-kill)")];
+            return [MatrixCell.NotApplicable("robust", "embedded: the process that holds the file is the engine (process-kill covers its crash)")];
         }
 
         if (ServerControl.From(context.Provider, context.Environment) is not { } control)

@@ -70,6 +70,12 @@ public abstract class Dialect
     public virtual async Task<DbTransaction> BeginIsolatedAsync(DbConnection connection, IsolationLevel level, CancellationToken cancellationToken) =>
         await connection.BeginTransactionAsync(level, cancellationToken);
 
+    /// <summary>
+    /// Whether the engine lets one writer at a time into a database: another connection's write waits for the
+    /// writing transaction to end, or fails busy, and never commits beside it (SQLite).
+    /// </summary>
+    public virtual bool OneWriterAtATime => false;
+
     /// <summary>Forgets every pooled connection (after a server restart pooled ones are dead; a file engine releases its file).</summary>
     public virtual void ClearPools()
     {
@@ -139,6 +145,26 @@ public abstract class Dialect
     /// <summary>Named variants of the upsert known to be unsafe (negative controls), such as SQL Server's MERGE without a lock hint.</summary>
     public virtual IReadOnlyDictionary<string, string> UnreliableUpserts { get; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// Why the upsert <paramref name="variant"/> (a key of <see cref="UnreliableUpserts"/>) cannot run on the server
+    /// <paramref name="connection"/> (open) reaches — its version has no such statement — or null when it can.
+    /// </summary>
+    public virtual string? UpsertUnavailable(DbConnection connection, string variant) => null;
+
+    /// <summary>
+    /// Upserts raced freely (the barrier race: sessions released together, each an autocommit upsert of the same fresh
+    /// key, round after round), by name: <c>upsert</c> for the dialect's own or a key of <see cref="UnreliableUpserts"/>.
+    /// For a race that lies inside one statement, where no order of whole statements can reach it.
+    /// </summary>
+    public virtual IReadOnlyList<string> RacedUpserts => [];
+
+    /// <summary>
+    /// Keys of <see cref="UnreliableUpserts"/> raced only freely (<see cref="RacedUpserts"/>), never step by step: their
+    /// statement reads the key under a lock, so the second session's lookup waits for the first writer and a schedule of
+    /// whole statements ends well whatever the statement is worth (SQL Server's MERGE without HOLDLOCK).
+    /// </summary>
+    public virtual IReadOnlyList<string> RacedOnlyUpserts => [];
+
     // ── Values ──────────────────────────────────────────────────────────────────────────────────────────────────
 
     /// <summary>Gives a parameter of the payments statements its engine type where inference is not enough (e.g. datetime2).</summary>
@@ -161,8 +187,11 @@ public abstract class Dialect
 
     // ── TRUNCATE versus DELETE ──────────────────────────────────────────────────────────────────────────────────
 
-    /// <summary>The TRUNCATE of a table (already quoted), or null where the dialect has no TRUNCATE.</summary>
-    public virtual string? Truncate(string quotedTable) => $"TRUNCATE TABLE {quotedTable}";
+    /// <summary>
+    /// The TRUNCATE of a table (already quoted): the SQL standard's unless the engine spells it otherwise. It is sent
+    /// as it is even to an engine documented to have none (SQLite): the engine's refusal is then the observation.
+    /// </summary>
+    public virtual string Truncate(string quotedTable) => $"TRUNCATE TABLE {quotedTable}";
 
     /// <summary>
     /// Statements that create <paramref name="quotedTable"/> with an auto-numbered primary key <c>id</c> and a
@@ -174,9 +203,11 @@ public abstract class Dialect
 
     /// <summary>
     /// Statements that make every row deleted from <paramref name="quotedTable"/> add a row to <paramref name="quotedLog"/>
-    /// (column <c>note</c>); null where the engine has no triggers.
+    /// (column <c>note</c>). The default is the SQL standard's row trigger (ISO/IEC 9075-2, &lt;trigger definition&gt;),
+    /// sent as it is even to an engine without triggers (DuckDB), whose refusal is then the observation.
     /// </summary>
-    public virtual IReadOnlyList<string>? DeleteTrigger(string quotedTable, string quotedLog, string name) => null;
+    public virtual IReadOnlyList<string> DeleteTrigger(string quotedTable, string quotedLog, string name) =>
+        [$"CREATE TRIGGER {Quote(name)} AFTER DELETE ON {quotedTable} FOR EACH ROW INSERT INTO {quotedLog} (note) VALUES ('deleted')"];
 
     /// <summary>A statement that adds @count rows to <paramref name="quotedTable"/> (column <c>label</c>) on the server, for timing.</summary>
     public virtual string Fill(string quotedTable) =>

@@ -1,7 +1,19 @@
 namespace ReliabilityHarness.Providers;
 
 /// <summary>What an engine is expected to do in one check of one scenario, and where that is documented.</summary>
-public sealed record Expectation(string Scenario, string Check, string Expected, string Source);
+public sealed record Expectation(string Scenario, string Check, string Expected, string Source)
+{
+    /// <summary>
+    /// What a check observes, and is expected to observe, where it does not apply to the engine: the engine refused
+    /// the statement the check depends on (SQLite's TRUNCATE), or has no server session to sever, or no triggers. It
+    /// is never a pass: the matrix shows it as –, JSON as <c>"ok": null</c> with the reason, and the suite makes no
+    /// test case of it. An engine that answers such a check, or does not answer one it is expected to, is a failure.
+    /// </summary>
+    public const string NotApplicable = "not-applicable";
+
+    /// <summary>Whether the check applies to the engine (it is expected to observe something).</summary>
+    public bool Applies => Expected != NotApplicable;
+}
 
 /// <summary>
 /// An engine's expected behaviours. Starts from <see cref="Common"/>, the contract every engine must meet, and
@@ -40,6 +52,9 @@ public sealed class ExpectationProfile
     public IEnumerable<Expectation> All => entries.Values;
 
     public Expectation? Find(string scenario, string check) => entries.GetValueOrDefault((scenario, check));
+
+    /// <summary>Whether <paramref name="check"/> of <paramref name="scenario"/> applies to the engine: false only where the profile says it does not.</summary>
+    public bool Applies(string scenario, string check) => Find(scenario, check)?.Applies ?? true;
 
     public Expectation For(string scenario, string check) =>
         entries.TryGetValue((scenario, check), out var expectation)

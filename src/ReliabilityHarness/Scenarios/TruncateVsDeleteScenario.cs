@@ -8,13 +8,20 @@ namespace ReliabilityHarness.Scenarios;
 /// <summary>One check's observation: what the engine did, in the words the expectation profiles use.</summary>
 /// <param name="Check">The check, e.g. <c>truncate-rollback</c>.</param>
 /// <param name="Observed">What happened.</param>
-/// <param name="Detail">What else is worth knowing (the engine's message, a timing).</param>
-public sealed record CheckObservation(string Check, string Observed, string? Detail = null);
+/// <param name="Detail">What else is worth knowing (the engine's message, a timing); why, for a check that does not apply.</param>
+public sealed record CheckObservation(string Check, string Observed, string? Detail = null)
+{
+    /// <summary>The check does not apply to the engine, and why (the engine's own words where it refused a statement).</summary>
+    public static CheckObservation NotApplicable(string check, string reason) => new(check, Expectation.NotApplicable, reason);
+}
 
 /// <summary>
 /// TRUNCATE against DELETE, observed on the engine: whether each rolls back, whether TRUNCATE commits what the
 /// transaction wrote before it, whether it restarts the identity, whether a foreign key stops it, whether it
-/// fires DELETE triggers, and how long each takes on 100,000 rows (a figure, not an expectation).
+/// fires DELETE triggers, and how long each takes on 100,000 rows (a figure, not an expectation). Every statement
+/// is sent to the engine, even where the engine is documented not to have it (SQLite's TRUNCATE, DuckDB's
+/// triggers): its refusal, in its own words, is the observation, and a check that depends on a refused statement
+/// is reported as not applicable with that refusal as the reason, never as a pass.
 /// </summary>
 public static class TruncateVsDeleteScenario
 {
@@ -27,6 +34,9 @@ public static class TruncateVsDeleteScenario
     public const string Timing = "timing";
 
     public const int TimingRows = 100_000;
+
+    /// <summary>What <c>truncate-rollback</c> and <c>identity-reset</c> observe of a TRUNCATE the engine refused.</summary>
+    public const string Refused = "refused";
 
     public static async Task<IReadOnlyList<CheckObservation>> RunAsync(Provider provider, string connectionString, CancellationToken cancellationToken = default)
     {
@@ -48,7 +58,10 @@ public static class TruncateVsDeleteScenario
     {
         private readonly string probe = provider.Dialect.Quote("tvd_probe");
         private readonly string log = provider.Dialect.Quote("tvd_log");
-        private readonly string? truncate = provider.Dialect.Truncate(provider.Dialect.Quote("tvd_probe"));
+        private readonly string truncate = provider.Dialect.Truncate(provider.Dialect.Quote("tvd_probe"));
+
+        /// <summary>What the engine said refusing a TRUNCATE of a table nothing references; null where it ran.</summary>
+        private string? truncateRefused;
 
         public async Task<CheckObservation> DeleteRollbackAsync()
         {
@@ -65,23 +78,23 @@ public static class TruncateVsDeleteScenario
         public async Task<IReadOnlyList<CheckObservation>> TruncateRollbackAsync()
         {
             await ResetAsync(rows: 3);
-            if (truncate is null)
-            {
-                var said = await RefusalAsync($"TRUNCATE TABLE {probe}");
-                return
-                [
-                    new("truncate-rollback", "unsupported", $"the engine said: {said}"),
-                    new("truncate-implicit-commit", "unsupported", "no TRUNCATE to commit anything"),
-                ];
-            }
 
             // The transaction writes elsewhere first, then truncates, then rolls back: an engine that commits
             // before a TRUNCATE keeps that earlier write.
             await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
             {
                 await ExecuteAsync($"INSERT INTO {log} (note) VALUES (@note)", transaction, ("@note", "before"));
-                await ExecuteAsync(truncate, transaction);
+                truncateRefused = await RefusalAsync(truncate, transaction);
                 await transaction.RollbackAsync(cancellationToken);
+            }
+
+            if (truncateRefused is not null)
+            {
+                return
+                [
+                    new("truncate-rollback", Refused, $"the engine said: {truncateRefused}"),
+                    CheckObservation.NotApplicable("truncate-implicit-commit", $"TRUNCATE was refused ({truncateRefused}): nothing ran that could commit"),
+                ];
             }
 
             var rows = await CountAsync(probe);
@@ -98,19 +111,10 @@ public static class TruncateVsDeleteScenario
         {
             await ResetAsync(rows: 3);
             await ExecuteAsync($"DELETE FROM {probe}");
-            var afterDelete = await NextIdAsync();
-            string afterTruncate;
-            if (truncate is null)
-            {
-                afterTruncate = "unsupported";
-            }
-            else
-            {
-                await ExecuteAsync(truncate);
-                afterTruncate = await NextIdAsync() == 1 ? "restarts" : "continues";
-            }
-
-            return new("identity-reset", $"delete {(afterDelete == 1 ? "restarts" : "continues")}, truncate {afterTruncate}");
+            var afterDelete = await NextIdAsync() == 1 ? "restarts" : "continues";
+            var refused = await RefusalAsync(truncate);
+            var afterTruncate = refused is null ? await NextIdAsync() == 1 ? "restarts" : "continues" : Refused;
+            return new("identity-reset", $"delete {afterDelete}, truncate {afterTruncate}", refused is null ? null : $"TRUNCATE: {refused}");
         }
 
         public async Task<CheckObservation> ForeignKeyAsync()
@@ -122,36 +126,34 @@ public static class TruncateVsDeleteScenario
             await ExecuteAsync($"CREATE TABLE {parent} (id INTEGER NOT NULL PRIMARY KEY)");
             await ExecuteAsync($"CREATE TABLE {child} (id INTEGER NOT NULL PRIMARY KEY, parent_id INTEGER REFERENCES {parent} (id))");
             await ExecuteAsync($"INSERT INTO {parent} (id) VALUES (@id)", null, ("@id", 1));
-            if (provider.Dialect.Truncate(parent) is not { } truncateParent)
+            var refusal = await RefusalAsync(provider.Dialect.Truncate(parent));
+            if (refusal is not null && truncateRefused is not null)
             {
-                return new("fk-referenced", "unsupported", "no TRUNCATE");
+                // Refused whether or not a key references the table: the key is not what stops it.
+                return CheckObservation.NotApplicable("fk-referenced", $"TRUNCATE is refused on a table no key references too ({truncateRefused}); here: {refusal}");
             }
 
-            var refusal = await RefusalAsync(truncateParent);
             return refusal is null
                 ? new("fk-referenced", "allowed", "the referenced table was truncated (its referencing table is empty)")
-                : new("fk-referenced", "refused", refusal);
+                : new("fk-referenced", Refused, refusal);
         }
 
         public async Task<CheckObservation> DeleteTriggersAsync()
         {
             await ResetAsync(rows: 3);
-            if (truncate is null)
+            foreach (var statement in provider.Dialect.DeleteTrigger(probe, log, "tvd_on_delete"))
             {
-                return new("delete-triggers", "unsupported", "no TRUNCATE; DELETE FROM fires them like any DELETE");
+                if (await RefusalAsync(statement) is { } noTrigger)
+                {
+                    return CheckObservation.NotApplicable("delete-triggers", $"CREATE TRIGGER was refused: {noTrigger}");
+                }
             }
 
-            if (provider.Dialect.DeleteTrigger(probe, log, "tvd_on_delete") is not { } trigger)
+            if (await RefusalAsync(truncate) is { } noTruncate)
             {
-                return new("delete-triggers", "unsupported", "the engine has no triggers");
+                return CheckObservation.NotApplicable("delete-triggers", $"TRUNCATE was refused: {noTruncate}");
             }
 
-            foreach (var statement in trigger)
-            {
-                await ExecuteAsync(statement);
-            }
-
-            await ExecuteAsync(truncate);
             var logged = await CountAsync(log);
             return new("delete-triggers", logged == 0 ? "not-fired" : "fired", $"{logged} trigger row(s) for 3 truncated rows");
         }
@@ -161,13 +163,14 @@ public static class TruncateVsDeleteScenario
             await ResetAsync(rows: 0);
             await ExecuteAsync(provider.Dialect.Fill(probe), null, ("@count", TimingRows));
             var delete = await TimeAsync($"DELETE FROM {probe}");
-            if (truncate is null)
+            await ExecuteAsync(provider.Dialect.Fill(probe), null, ("@count", TimingRows));
+            var clock = Stopwatch.StartNew();
+            if (await RefusalAsync(truncate) is { } refused)
             {
-                return new(Timing, "figure", $"DELETE of {TimingRows:N0} rows {delete.TotalMilliseconds:0} ms; no TRUNCATE");
+                return new(Timing, "figure", $"DELETE of {TimingRows:N0} rows {delete.TotalMilliseconds:0} ms; TRUNCATE refused ({refused})");
             }
 
-            await ExecuteAsync(provider.Dialect.Fill(probe), null, ("@count", TimingRows));
-            var truncated = await TimeAsync(truncate);
+            var truncated = clock.Elapsed;
             return new(Timing, "figure",
                 $"DELETE of {TimingRows:N0} rows {delete.TotalMilliseconds:0} ms, TRUNCATE {truncated.TotalMilliseconds:0} ms ({delete.TotalMilliseconds / Math.Max(truncated.TotalMilliseconds, 0.1):0.#}×)");
         }
@@ -207,12 +210,12 @@ public static class TruncateVsDeleteScenario
 
         private Task<long> CountAsync(string table) => ScalarAsync($"SELECT COUNT(*) FROM {table}");
 
-        /// <summary>Null when <paramref name="sql"/> runs; else what the engine said refusing it.</summary>
-        private async Task<string?> RefusalAsync(string sql)
+        /// <summary>Null when <paramref name="sql"/> runs; else what the engine said refusing it (its code and first line).</summary>
+        private async Task<string?> RefusalAsync(string sql, DbTransaction? transaction = null)
         {
             try
             {
-                await ExecuteAsync(sql);
+                await ExecuteAsync(sql, transaction);
                 return null;
             }
             catch (DbException e)

@@ -30,7 +30,10 @@ public static class FaultCatalog
 {
     /// <summary>The ingest property suites: atomicity, idempotency, staging, first loads, retries (and their negative controls).</summary>
     public static readonly IReadOnlyList<Type> Ingest =
-        [typeof(CrashRollbackTests), typeof(RerunIdempotencyTests), typeof(StagedIngestTests), typeof(FirstLoadTests), typeof(RetryTests), typeof(RealCrashTests)];
+    [
+        typeof(CrashRollbackTests), typeof(RerunIdempotencyTests), typeof(StagedIngestTests), typeof(FirstLoadTests), typeof(RetryTests),
+        typeof(LockWaitRetryTests), typeof(SeveredConnectionTests),
+    ];
 
     /// <summary>The engine-free suites of the input and of SQL Server's statements.</summary>
     public static readonly IReadOnlyList<Type> EngineFree = [typeof(AmountTests), typeof(PaymentCsvTests), typeof(SqlServerStatementTests)];
@@ -78,8 +81,18 @@ public static class FaultCatalog
 
             foreach (var provider in ProviderCatalog.All.Where(p => fault.AppliesTo?.Invoke(p) ?? true))
             {
-                yield return new TestFixtureData(fault with { Suites = onEngines }, provider).SetArgDisplayNames(fault.Name, provider.DisplayName);
+                // Each suite on the engines its own fixture source gives it (severed sessions only where there are sessions).
+                var suites = onEngines.Where(s => RunsOn(s, provider)).ToList();
+                yield return new TestFixtureData(fault with { Suites = suites }, provider).SetArgDisplayNames(fault.Name, provider.DisplayName);
             }
         }
+    }
+
+    /// <summary>Whether the suite's own <c>TestFixtureSource</c> gives it a run on <paramref name="provider"/>'s engine.</summary>
+    private static bool RunsOn(Type suite, Provider provider)
+    {
+        var source = suite.GetCustomAttributes(typeof(TestFixtureSourceAttribute), inherit: false).Cast<TestFixtureSourceAttribute>().Single();
+        var fixtures = (IEnumerable<TestFixtureData>)source.SourceType!.GetProperty(source.SourceName!)!.GetValue(null)!;
+        return fixtures.Any(f => f.Arguments[0] is Provider p && p.Name == provider.Name);
     }
 }

@@ -8,6 +8,8 @@ namespace ReliabilityHarness.Tests.Faults;
 /// run against it, and at least one of their tests must go red on this engine; the real code must leave every one
 /// green. What each case saw goes to <see cref="FaultReport"/>, which writes <c>docs/faults.md</c>.
 /// </summary>
+// The suites it runs sever sessions and clear connection pools, as they do in the ordinary run, where they are not run beside others either.
+[NonParallelizable]
 [Category(Categories.Faults)]
 [TestFixtureSource(typeof(FaultCatalog), nameof(FaultCatalog.Cases))]
 public sealed class FaultTests(Fault fault, Provider? provider)

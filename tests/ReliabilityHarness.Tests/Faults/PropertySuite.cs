@@ -23,8 +23,8 @@ public enum Verdict
 /// one-time set-up, each test case (<c>[Test]</c>, <c>[TestCase]</c>, <c>[TestCaseSource]</c>) with its set-up and
 /// tear-down, then the one-time tear-down; each test in an isolated NUnit context, so a red one is recorded here
 /// and not as a failure of the test that runs the suite. The fault catalogue runs the suites this way with a flaw
-/// seeded, so every suite is the very one the ordinary run uses. Tests that start child processes
-/// (<see cref="Categories.OutOfProcess"/>) are left out: a flaw seeded in this process does not reach them.
+/// seeded, so every suite is the very one the ordinary run uses. (A suite whose subject is another process, such as
+/// the CLI killed, is not one to run so: a flaw seeded in this process does not reach it.)
 /// </summary>
 public static class PropertySuite
 {
@@ -169,8 +169,7 @@ public static class PropertySuite
 
     private static bool IsIncluded(MethodInfo method) =>
         method.GetCustomAttribute<IgnoreAttribute>() is null
-        && method.GetCustomAttribute<ExplicitAttribute>() is null
-        && !method.GetCustomAttributes<CategoryAttribute>().Any(c => c.Name == Categories.OutOfProcess);
+        && method.GetCustomAttribute<ExplicitAttribute>() is null;
 
     private static IEnumerable Source(Type type, string name)
     {
@@ -201,10 +200,4 @@ public static class Categories
 {
     /// <summary>The fault catalogue: <c>dotnet test --filter Category=Faults</c>.</summary>
     public const string Faults = "Faults";
-
-    /// <summary>
-    /// A test whose subject is another process (the CLI killed, the server crashed): a flaw seeded in this process does
-    /// not reach it, so the fault catalogue does not run it.
-    /// </summary>
-    public const string OutOfProcess = "OutOfProcess";
 }

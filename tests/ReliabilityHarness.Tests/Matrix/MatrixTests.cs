@@ -41,23 +41,47 @@ public sealed class MatrixTests
                 Is.EquivalentTo(MatrixRunner.Scenarios.Select(s => s.Id)), "every scenario the harness has");
             Assert.That(Observed("crash-rollback", "robust"), Is.EqualTo("clean"));
             Assert.That(Observed("crash-rollback", "unreliable"), Is.EqualTo("partial"));
-            Assert.That(Observed("truncate-vs-delete", "truncate-rollback"), Is.EqualTo("unsupported"));
+            Assert.That(Observed("truncate-vs-delete", "truncate-rollback"), Is.EqualTo("refused"));
+            Assert.That(Row("truncate-vs-delete", "truncate-rollback").GetProperty("detail").GetString(), Does.Contain("near \"TRUNCATE\": syntax error"), "SQLite's own words");
             Assert.That(Observed("truncate-vs-delete", "delete-rollback"), Is.EqualTo("restored"));
+
+            // What SQLite cannot do is not applicable, with the reason: never ok true.
+            var notApplicable = rows.Where(r => r.GetProperty("observed").GetString() == Expectation.NotApplicable).ToList();
+            Assert.That(notApplicable.Select(r => $"{r.GetProperty("scenario").GetString()} {r.GetProperty("check").GetString()}"), Is.EquivalentTo(new[]
+            {
+                "severed-connection robust", "severed-connection unreliable", "server-crash robust",
+                "truncate-vs-delete truncate-implicit-commit", "truncate-vs-delete fk-referenced", "truncate-vs-delete delete-triggers",
+            }));
+            Assert.That(notApplicable.Select(r => r.GetProperty("ok").ValueKind), Is.All.EqualTo(JsonValueKind.Null));
+            Assert.That(notApplicable.Select(r => r.GetProperty("notApplicable").GetString()), Is.All.Not.Empty);
+            Assert.That(notApplicable.Where(r => r.GetProperty("scenario").GetString() == "truncate-vs-delete").Select(r => r.GetProperty("notApplicable").GetString()),
+                Is.All.Contain("syntax error"), "the reason is SQLite's refusal of TRUNCATE");
         }
+
+        JsonElement Row(string scenario, string check) =>
+            rows.Single(r => r.GetProperty("scenario").GetString() == scenario && r.GetProperty("check").GetString() == check);
     }
 
     [Test]
-    public async Task A_changed_expectation_turns_the_matrix_red()
+    public async Task A_changed_expectation_turns_the_matrix_red_and_so_does_a_check_the_engine_was_expected_to_answer()
     {
         var report = await MatrixRunner.RunAsync([Sqlite], _ => null, Reliability,
-            expectations: p => new ExpectationProfile(p.Dialect.Expectations.All.Append(new Expectation("truncate-vs-delete", "delete-rollback", "not-restored", "a deliberately wrong expectation"))));
+            expectations: p => new ExpectationProfile(p.Dialect.Expectations.All.Append(new Expectation("truncate-vs-delete", "delete-rollback", "not-restored", "a deliberately wrong expectation"))
+                .Append(new Expectation("truncate-vs-delete", "fk-referenced", "refused", "a deliberately wrong expectation: SQLite has no TRUNCATE to refuse"))));
 
         var row = report.Rows.Single(r => r.Scenario == "truncate-vs-delete" && r.Check == "delete-rollback");
+        var fk = report.Rows.Single(r => r.Scenario == "truncate-vs-delete" && r.Check == "fk-referenced");
+        var table = ReliabilityHarness.Cli.MatrixCommand.Table(report);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(report.AllAsExpected, Is.False);
             Assert.That((row.Expected, row.Observed, row.Ok), Is.EqualTo(("not-restored", "restored", (bool?)false)));
-            Assert.That(ReliabilityHarness.Cli.MatrixCommand.Table(report), Does.Contain("✗ restored (expected not-restored)").And.Contain("1 NOT as expected"));
+            Assert.That((fk.Expected, fk.Observed, fk.Ok), Is.EqualTo(("refused", Expectation.NotApplicable, (bool?)false)), "not answering is not a pass");
+            Assert.That(table, Does.Contain("✗ restored (expected not-restored)").And.Contain("✗ not-applicable (expected refused)").And.Contain("2 NOT as expected"));
+
+            // Checks that do not apply are – n/a, listed with their reason; never ✓.
+            Assert.That(table, Does.Contain("– n/a").And.Contain("n/a: sqlite truncate-vs-delete truncate-implicit-commit: TRUNCATE was refused (SQLITE 1:"));
+            Assert.That(table, Does.Not.Contain("✓ not-applicable").And.Not.Contain("✓ unsupported"));
         }
     }
 

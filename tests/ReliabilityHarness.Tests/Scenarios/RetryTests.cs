@@ -1,61 +1,14 @@
-using System.Data.Common;
 using ReliabilityHarness.Tests.Engines;
 
 namespace ReliabilityHarness.Tests.Scenarios;
 
 /// <summary>
-/// The robust strategy retries a transient failure by running the whole transaction again, and never retries a
-/// constraint violation. The transient failure is made on purpose: another session holds the lock the run needs,
-/// with a short lock wait, and lets go when told the first attempt failed.
+/// The robust strategy never retries a constraint violation. That it does retry a transient failure is
+/// <see cref="LockWaitRetryTests"/>.
 /// </summary>
 [TestFixtureSource(typeof(EngineCatalog), nameof(EngineCatalog.All))]
 public sealed class RetryTests(Provider provider) : EngineFixture(provider)
 {
-    [Test]
-    public async Task A_transient_failure_reruns_the_whole_transaction_and_the_attempts_are_counted()
-    {
-        await using var database = await NewDatabaseAsync();
-        if (Provider.Dialect.WithShortLockWait(database.ConnectionString) is not { } shortWait)
-        {
-            Assert.Ignore($"{Provider.DisplayName} cannot be given a short lock wait through its connection string");
-            return;
-        }
-
-        await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Seed);
-
-        // The blocker writes pay_002 in a transaction it keeps open: the run's update of pay_002 must wait for it.
-        await using var blocker = await Provider.Dialect.OpenAsync(database.ConnectionString, CancellationToken.None);
-        await using var blocking = await Provider.Dialect.BeginTransactionAsync(blocker, CancellationToken.None);
-        await using (var hold = blocker.CreateCommand())
-        {
-            hold.Transaction = blocking;
-            hold.CommandText = $"UPDATE {Provider.Dialect.Quote(PaymentsSql.TableName)} SET status = status WHERE payment_id = {PaymentsSql.PaymentId}";
-            var id = hold.CreateParameter();
-            id.ParameterName = PaymentsSql.PaymentId;
-            id.Value = "pay_002";
-            hold.Parameters.Add(id);
-            Assert.That(await hold.ExecuteNonQueryAsync(), Is.EqualTo(1));
-        }
-
-        var retried = new List<IngestFailure>();
-        var refund = SamplePayments.Seed.Select(r => r.Payment.PaymentId == "pay_002" ? r with { Payment = r.Payment with { Status = "refunded" } } : r);
-        var result = await IngestStrategies.Robust.RunAsync(Provider, shortWait, refund.AsStream(),
-            new IngestOptions(Time: new SteppingClock(), OnRetry: (_, failure) =>
-            {
-                retried.Add(failure);
-                blocking.Commit(); // let go, so the next attempt can take the lock
-            }));
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(result.Failure, Is.Null, () => result.Failure!.Message);
-            Assert.That(result.Attempts, Is.EqualTo(2));
-            Assert.That(retried.Select(f => f.Kind), Is.EqualTo(new[] { FailureKind.Transient }), () => string.Join("; ", retried.Select(f => $"{f.ErrorCode}: {f.Message}")));
-            Assert.That(result.Counts, Is.EqualTo(new IngestCounts(3, 0, 1, 2, 0)), "the second attempt starts from scratch");
-            Assert.That((await ReadTableAsync(database)).Single(r => r.Payment.PaymentId == "pay_002").Payment.Status, Is.EqualTo("refunded"));
-        }
-    }
-
     // A rule of the user's own schema beside the primary key, one payment per user: a second payment of a user breaks
     // it whatever the timing, so a retry can only fail again. Unique-key violations are constraint violations too.
     [Test]

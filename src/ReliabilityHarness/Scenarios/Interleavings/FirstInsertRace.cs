@@ -8,8 +8,10 @@ namespace ReliabilityHarness.Scenarios.Interleavings;
 /// <summary>
 /// Two writers insert the same new payment id at once, each in its own transaction, forced into the worst order:
 /// both look before either writes. <c>check-then-insert</c> (SELECT, then INSERT when absent) is the negative
-/// control; <c>upsert</c> is the provider's dialect upsert; a provider's unreliable upsert variants (SQL Server's
-/// MERGE without HOLDLOCK) run too.
+/// control; <c>upsert</c> is the provider's dialect upsert; a provider's unreliable upsert variants run too
+/// (PostgreSQL's MERGE: the first writer merges and holds its transaction, the second's MERGE blocks on its key,
+/// the first commits, the second fails), except those raced only freely (<see cref="BarrierRace"/>: SQL Server's
+/// MERGE without HOLDLOCK, whose race lies inside one statement).
 /// </summary>
 public static class FirstInsertRace
 {
@@ -22,7 +24,7 @@ public static class FirstInsertRace
     public static IEnumerable<string> Variants(Provider provider)
     {
         ArgumentNullException.ThrowIfNull(provider);
-        return new[] { CheckThenInsert, Upsert }.Concat(provider.Dialect.UnreliableUpserts.Keys);
+        return new[] { CheckThenInsert, Upsert }.Concat(provider.Dialect.UnreliableUpserts.Keys.Except(provider.Dialect.RacedOnlyUpserts));
     }
 
     public static string Check(string variant, IsolationLevel level) => $"first-insert:{variant}@{Isolation.Spelling(level)}";
@@ -30,6 +32,11 @@ public static class FirstInsertRace
     public static async Task<InterleavingObservation> RunAsync(Provider provider, string connectionString, string variant, IsolationLevel level, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(provider);
+        if (await UnavailableAsync(provider, connectionString, variant, cancellationToken) is { } reason)
+        {
+            return new InterleavingObservation(Id, Check(variant, level), Expectation.NotApplicable, [], reason);
+        }
+
         await PaymentsTable.ResetAsync(provider, connectionString, cancellationToken);
         var payment = new Payment("pay_race", "user_race", 42.5m, "EUR", "captured");
         var at = new SteppingClock().GetUtcNow();
@@ -73,8 +80,24 @@ public static class FirstInsertRace
         return new InterleavingObservation(Id, Check(variant, level), outcome, trace);
     }
 
-    private static string UpsertSql(Provider provider, string variant) =>
-        variant == Upsert ? provider.Dialect.Sql.Upsert
-        : provider.Dialect.UnreliableUpserts.TryGetValue(variant, out var sql) ? sql
-        : throw new ArgumentException($"{provider.DisplayName} has no upsert variant '{variant}'", nameof(variant));
+    /// <summary>The statement of an upsert variant: <c>upsert</c>, the dialect's own, or one of its unreliable variants.</summary>
+    public static string UpsertSql(Provider provider, string variant)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        return variant == Upsert ? provider.Dialect.Sql.Upsert
+            : provider.Dialect.UnreliableUpserts.TryGetValue(variant, out var sql) ? sql
+            : throw new ArgumentException($"{provider.DisplayName} has no upsert variant '{variant}'", nameof(variant));
+    }
+
+    /// <summary>Why the server cannot run <paramref name="variant"/> (its version lacks the statement), or null.</summary>
+    internal static async Task<string?> UnavailableAsync(Provider provider, string connectionString, string variant, CancellationToken cancellationToken)
+    {
+        if (variant is CheckThenInsert or Upsert)
+        {
+            return null;
+        }
+
+        await using var connection = await provider.Dialect.OpenAsync(connectionString, cancellationToken);
+        return provider.Dialect.UpsertUnavailable(connection, variant);
+    }
 }

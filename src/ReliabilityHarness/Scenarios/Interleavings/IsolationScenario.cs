@@ -14,9 +14,10 @@ namespace ReliabilityHarness.Scenarios.Interleavings;
 /// <c>consistent</c> (or, for a race, <c>both-succeed</c>).
 /// </param>
 /// <param name="Trace">Every step and what it did.</param>
-public sealed record InterleavingObservation(string Scenario, string Check, string Outcome, IReadOnlyList<StepResult> Trace)
+/// <param name="NotApplicableReason">Why the check does not apply to this engine (then <paramref name="Outcome"/> is <see cref="Expectation.NotApplicable"/> and nothing ran).</param>
+public sealed record InterleavingObservation(string Scenario, string Check, string Outcome, IReadOnlyList<StepResult> Trace, string? NotApplicableReason = null)
 {
-    public override string ToString() => $"{Scenario} {Check}: {Outcome}{Environment.NewLine}{string.Join(Environment.NewLine, Trace)}";
+    public override string ToString() => $"{Scenario} {Check}: {Outcome}{(NotApplicableReason is null ? string.Empty : $" ({NotApplicableReason})")}{Environment.NewLine}{string.Join(Environment.NewLine, Trace)}";
 }
 
 /// <summary>
