@@ -40,20 +40,21 @@ public sealed class FaultReport
         {
             foreach (var kept in JsonSerializer.Deserialize<List<Kept>>(File.ReadAllText(data)) ?? [])
             {
-                Seen.TryAdd((kept.Fault, kept.Engine), kept.Outcomes);
+                Seen.TryAdd((kept.Fault, kept.Engine), [.. kept.NotPassed, .. Enumerable.Repeat(new PropertyOutcome(string.Empty, Verdict.Passed, null), kept.Passed)]);
             }
         }
 
         File.WriteAllText(data, JsonSerializer.Serialize(
             Seen.OrderBy(e => e.Key.Fault, StringComparer.Ordinal).ThenBy(e => e.Key.Engine, StringComparer.Ordinal)
-                .Select(e => new Kept(e.Key.Fault, e.Key.Engine, e.Value)).ToList(),
+                .Select(e => new Kept(e.Key.Fault, e.Key.Engine, e.Value.Count(o => o.Verdict == Verdict.Passed), [.. e.Value.Where(o => o.Verdict != Verdict.Passed)])).ToList(),
             Indented));
         File.WriteAllText(path, Render());
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    private sealed record Kept(string Fault, string Engine, IReadOnlyList<PropertyOutcome> Outcomes);
+    /// <summary>One case's outcomes as kept: how many tests passed, and every one that did not.</summary>
+    private sealed record Kept(string Fault, string Engine, int Passed, IReadOnlyList<PropertyOutcome> NotPassed);
 
     /// <summary>The page: one section per fault, which tests went red on which engine; then the real code's control.</summary>
     public static string Render()
