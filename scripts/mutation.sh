@@ -16,10 +16,9 @@ out="$root/StrykerOutput"
 dotnet tool restore >/dev/null
 rm -rf "$out"
 
-# Stryker mutates one project and finds it among the test project's references; ours reaches the core only through
-# the CLI's project, so it is run from the core's folder and told where the tests are (stryker-config.json).
+# Stryker runs from the test project and mutates the project stryker-config.json names among its direct references.
 start=$(date +%s)
-(cd src/ReliabilityHarness && dotnet tool run dotnet-stryker --config-file "$root/stryker-config.json" --output "$out" --skip-version-check)
+(cd tests/ReliabilityHarness.Tests && dotnet tool run dotnet-stryker --config-file "$root/stryker-config.json" --output "$out" --skip-version-check)
 seconds=$(( $(date +%s) - start ))
 
 report="$out/reports/mutation-report.json"
