@@ -129,6 +129,20 @@ public sealed class IngestRunTests(Provider provider) : EngineFixture(provider)
         }
     }
 
+    // Raw is what "the table is byte-for-byte identical" compares: it must carry every column, text ones included.
+    [Test]
+    public async Task The_raw_form_of_a_row_differs_when_only_its_status_differs()
+    {
+        await using var captured = await NewDatabaseAsync();
+        await using var refunded = await NewDatabaseAsync();
+        var clock = new DateTimeOffset(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
+        var row = SamplePayments.Seed[0];
+        await IngestAsync(captured, IngestStrategies.Robust, [row], new IngestOptions(Time: new SteppingClock(clock)));
+        await IngestAsync(refunded, IngestStrategies.Robust, [row with { Payment = row.Payment with { Status = "refunded" } }], new IngestOptions(Time: new SteppingClock(clock)));
+
+        Assert.That((await ReadTableAsync(refunded)).Single().Raw, Is.Not.EqualTo((await ReadTableAsync(captured)).Single().Raw));
+    }
+
     private static IngestOptions Recording(List<IngestCheckpoint> reached) => new(Time: new SteppingClock(), Checkpoint: (checkpoint, _) =>
     {
         reached.Add(checkpoint);

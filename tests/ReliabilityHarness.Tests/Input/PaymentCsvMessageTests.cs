@@ -194,6 +194,28 @@ public sealed class PaymentCsvMessageTests
         }
     }
 
+    // No payment field holds a line break: a quote closed only on the next line is the quote left open on its own line.
+    [Test]
+    public async Task A_quote_closed_on_the_next_line_is_refused_as_an_unterminated_quote_on_its_own_line()
+    {
+        var error = await RefusedAsync(Header + "p1,u1,1,USD\np2,\"u2\nx\",1,USD\n");
+        Assert.That((error.Line, error.Column, error.Problem), Is.EqualTo((3L, 4L, "a quoted field is not closed before the end of the line (unterminated quote)")));
+    }
+
+    [Test]
+    public async Task An_unterminated_quote_on_the_last_line_is_refused_there()
+    {
+        var error = await RefusedAsync(Header + "p1,u1,1,USD\np2,\"u2,1,USD\n");
+        Assert.That((error.Line, error.Column, error.Problem), Is.EqualTo((3L, 4L, "a quoted field is not closed before the end of the line (unterminated quote)")));
+    }
+
+    [Test]
+    public async Task A_quote_error_in_the_header_is_refused_at_its_column()
+    {
+        var error = await RefusedAsync("payment_id,\"user_id,amount,currency\np1,u1,1,USD\n");
+        Assert.That((error.Line, error.Column, error.Problem), Is.EqualTo((1L, 12L, "a quoted field is not closed before the end of the line (unterminated quote)")));
+    }
+
     [Test]
     public async Task A_field_after_a_quoted_field_with_a_comma_is_located_at_its_real_start()
     {
