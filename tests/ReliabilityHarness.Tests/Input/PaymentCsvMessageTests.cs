@@ -226,14 +226,5 @@ public sealed class PaymentCsvMessageTests
     private async Task<InputException> RefusedAsync(string text) =>
         (await Assert.ThrowsAsync<InputException>(() => PaymentCsv.ValidateAsync(files.Write("bad.csv", text))))!;
 
-    private static async Task<List<PaymentRecord>> ReadAllAsync(string path)
-    {
-        var records = new List<PaymentRecord>();
-        await foreach (var record in PaymentCsv.ReadAsync(path))
-        {
-            records.Add(record);
-        }
-
-        return records;
-    }
+    private static async Task<List<PaymentRecord>> ReadAllAsync(string path) => await PaymentCsv.ReadAsync(path).ToListAsync();
 }

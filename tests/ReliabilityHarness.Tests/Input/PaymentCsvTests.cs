@@ -98,14 +98,5 @@ public sealed class PaymentCsvTests
         Assert.That(error.Message, Does.EndWith("nope.csv: no such file"));
     }
 
-    private static async Task<List<PaymentRecord>> ReadAllAsync(string path)
-    {
-        var records = new List<PaymentRecord>();
-        await foreach (var record in PaymentCsv.ReadAsync(path))
-        {
-            records.Add(record);
-        }
-
-        return records;
-    }
+    private static async Task<List<PaymentRecord>> ReadAllAsync(string path) => await PaymentCsv.ReadAsync(path).ToListAsync();
 }
