@@ -18,6 +18,8 @@ public sealed class MariaDbEngine(MariaDbDialect dialect) : ServerEngine(dialect
         return new StartedContainer(container.GetConnectionString(), container);
     });
 
+    public override WireProtocol? Wire => WireProtocol.MySql;
+
     public override Task<IsolatedDatabase> CreateIsolatedDatabaseAsync(string serverConnectionString, CancellationToken cancellationToken)
     {
         var name = "rh_" + Guid.NewGuid().ToString("N")[..16];

@@ -18,6 +18,8 @@ public sealed class PostgreSqlEngine(PostgreSqlDialect dialect) : ServerEngine(d
 
     public override EngineContainer? Container { get; } = new(Image, StartContainerAsync);
 
+    public override WireProtocol? Wire => WireProtocol.PostgreSql;
+
     public override Task<IsolatedDatabase> CreateIsolatedDatabaseAsync(string serverConnectionString, CancellationToken cancellationToken)
     {
         var schema = "rh_" + Guid.NewGuid().ToString("N")[..16];

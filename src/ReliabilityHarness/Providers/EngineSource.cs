@@ -99,6 +99,12 @@ public abstract class ServerEngine(Dialect dialect) : EngineSource(dialect)
     public override string? LocalEngineHint => "run scripts/engines.sh and export what it prints";
 
     /// <summary>
+    /// The protocol the engine's clients speak, for the statement proxy of <c>reliability check</c>; null where the
+    /// harness has no proxy for it (SQL Server's TDS).
+    /// </summary>
+    public virtual WireProtocol? Wire => null;
+
+    /// <summary>
     /// A database of its own made on the server with <paramref name="create"/>, reached with
     /// <paramref name="connectionString"/>; disposing it forgets pooled connections and runs <paramref name="drop"/>.
     /// </summary>

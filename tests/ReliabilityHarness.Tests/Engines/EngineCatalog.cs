@@ -27,6 +27,9 @@ public static class EngineCatalog
     /// </summary>
     public static IEnumerable<TestFixtureData> WithShortLockWait => Where(p => p.Dialect.WithShortLockWait(string.Empty) is not null);
 
+    /// <summary>Servers whose clients' protocol the statement proxy reads (<see cref="ServerEngine.Wire"/> is not null).</summary>
+    public static IEnumerable<TestFixtureData> WithWireProtocol => Where(p => p.Engine is ServerEngine { Wire: not null });
+
     private static IEnumerable<TestFixtureData> Where(Func<Provider, bool> capable) =>
         ProviderCatalog.All.Where(capable).Select(provider => new TestFixtureData(provider).SetArgDisplayNames(provider.DisplayName));
 }
