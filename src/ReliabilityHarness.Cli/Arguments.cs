@@ -55,12 +55,25 @@ internal sealed class Arguments
             Option("--format", "table (default), markdown or json."),
             Option("--output", "Write the report to this file instead of standard output."),
         };
+        yield return Check();
         yield return new Command("bench", "Ingest speed and memory against the engine's own bulk idiom (psql \\copy, sqlite3 .import, DuckDB COPY): first load, rerun, a tenth as many rows.")
         {
             Option("--providers", "Comma-separated engines (default: sqlite,postgresql)."),
             Option("--rows", "How many payments to generate (default 1,000,000; at least 10)."),
         };
     }
+
+    private static Command Check() => Engine(new Command("check", "Put your own pipeline (any program, given after --) under the harness: a crash at every write or statement, a rerun, copies at once. Exit 0 when every property holds, 1 when one does not.")
+    {
+        Option("--table", "The tables the pipeline writes, comma-separated (name or schema.name): compared row by row, every column."),
+        Option("--setup", "A shell command that brings the database to the before-state, run before every trial (same environment as the pipeline). Without it the harness saves the tables (an embedded engine: the database file) before the first trial and puts them back."),
+        Option("--volatile", "Columns the rerun may change (e.g. a last_seen_at), comma-separated; every other column must stay as it was."),
+        Option("--kills", "SIGKILLs at random moments of the clean run's duration, beside the enumerated crash points (default 0)."),
+        Option("--concurrency", "Copies started together for concurrent-exactly-once (default 2; 0 or 1: not asked)."),
+        Option("--timeout", $"Seconds one run of the pipeline (or setup) may take before it is killed and reported (default {CheckCommand.DefaultTimeoutSeconds})."),
+        Option("--format", "table (default), markdown or json."),
+        Option("--output", "Write the report to this file instead of standard output."),
+    });
 
     private static Command Engine(Command command)
     {

@@ -24,13 +24,19 @@ public static class Cli
           bench   [--providers a,b,…] [--rows N]       ingest speed and memory against the engine's own bulk idiom
                                                        (psql \copy, sqlite3 .import, DuckDB COPY), first load and rerun;
                                                        default sqlite,postgresql and 1,000,000 rows
+          check   --provider P [--connection CS] --table T[,T…] [--setup "CMD"] [--volatile COL[,COL…]]
+                  [--kills N] [--concurrency K] [--timeout SECONDS] [--format table|markdown|json] [--output FILE]
+                  -- COMMAND [ARGS…]                   your own pipeline (any program) under every crash point, a rerun
+                                                       and K copies at once: atomic, recovers, rerun-idempotent,
+                                                       concurrent-exactly-once
 
         providers: sqlite (default, Data Source=payments.db), duckdb (Data Source=payments.duckdb),
                    postgresql (HARNESS_POSTGRESQL, else Docker), sqlserver (HARNESS_SQLSERVER, else Docker),
                    mariadb (HARNESS_MARIADB, else Docker)
         reliability <command> --help describes the command and each of its options.
         exit codes: 0 success; 1 the run failed (robust: rolled back), or for matrix: an engine behaved other
-                    than expected; 2 bad input or usage, nothing written; 3 engine unavailable or unreachable
+                    than expected, or for check: a property does not hold; 2 bad input or usage, nothing written;
+                    3 engine unavailable or unreachable (check: or strace missing)
         """;
 
     /// <param name="interactive">Standard error is a terminal a person watches: long ingests show their progress there.</param>
@@ -46,6 +52,14 @@ public static class Cli
         }
 
         string? connectionString = null;
+        // check's pipeline is everything after its first "--", kept away from the option parser.
+        IReadOnlyList<string>? pipeline = null;
+        if (args[0] == "check" && Array.IndexOf(args, "--") is var split and > 0)
+        {
+            pipeline = args[(split + 1)..];
+            args = args[..split];
+        }
+
         try
         {
             var root = Arguments.Define(async (arguments, token) =>
@@ -58,6 +72,7 @@ public static class Cli
                     "ingest" => await IngestCommand.RunAsync(arguments, output, error, environment, interactive, token),
                     "matrix" => await MatrixCommand.RunAsync(arguments, output, error, environment, token),
                     "bench" => await BenchCommand.RunAsync(arguments, output, error, environment, token),
+                    "check" => await CheckCommand.RunAsync(arguments, pipeline, output, error, environment, token),
                     _ => throw new UsageException($"unknown command '{arguments.Command}'"),
                 };
             });
