@@ -1,0 +1,214 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using ReliabilityHarness.Pipelines;
+using ReliabilityHarness.Tests.Cli;
+using ReliabilityHarness.Tests.Engines;
+
+namespace ReliabilityHarness.Tests.Pipelines;
+
+/// <summary>
+/// <c>reliability check</c> on the data-engineering lesson this repository's payments come from: a CSV of payments
+/// loaded into a table by a Python script (samples/python-sqlite). The lesson's unreliable script (autocommit, a
+/// plain INSERT per row) must be seen failing every property it breaks; its robust one (one transaction, an upsert)
+/// must hold them all. Needs strace and python3 (CI installs both; <c>sqlite:strace</c> in HARNESS_REQUIRE makes
+/// their absence a failure).
+/// </summary>
+[NonParallelizable] // each check runs dozens of processes; beside the rest of the suite its timings mean nothing and it slows everyone
+public sealed class CheckCommandTests
+{
+    private static string Lesson => RepositoryFiles.PathOf("samples", "python-sqlite");
+
+    [Test]
+    public async Task The_lessons_unreliable_pipeline_is_seen_failing_atomic_recovers_rerun_and_concurrent()
+    {
+        var (run, verdicts) = await CheckLessonAsync("unreliable_pipeline.py");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(1), run.Error);
+            Assert.That(verdicts.Keys, Is.EqualTo(PipelineProperty.All));
+            Assert.That(verdicts[PipelineProperty.CleanRun].Ok, Is.True);
+            Assert.That(verdicts[PipelineProperty.RerunIdempotent].Ok, Is.False);
+            Assert.That(verdicts[PipelineProperty.RerunIdempotent].Evidence, Has.Some.Contains("UNIQUE constraint failed"), "the rerun fails on the key");
+            Assert.That(verdicts[PipelineProperty.Atomic].Ok, Is.False);
+            Assert.That(verdicts[PipelineProperty.Atomic].Evidence, Has.Some.StartsWith("first mixed state: crash at write"));
+            Assert.That(verdicts[PipelineProperty.Atomic].Evidence, Has.Some.Contains("extra   (payment_id=pay_0001"), "the first crash that leaves a mix leaves the first row");
+            Assert.That(verdicts[PipelineProperty.Recovers].Ok, Is.False);
+            Assert.That(verdicts[PipelineProperty.ConcurrentExactlyOnce].Ok, Is.False);
+            Assert.That(verdicts[PipelineProperty.Atomic].Trials, Is.EqualTo(verdicts[PipelineProperty.Recovers].Trials).And.GreaterThan(12), "a crash at every write of a dozen autocommitted rows");
+        }
+    }
+
+    [Test]
+    public async Task The_lessons_robust_pipeline_holds_every_property_with_processed_at_learned_as_nondeterministic()
+    {
+        var (run, verdicts) = await CheckLessonAsync("robust_pipeline.py", "--kills", "3");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(0), run.Output + run.Error);
+            Assert.That(verdicts.Values.Select(v => v.Ok), Is.All.True);
+            Assert.That(verdicts[PipelineProperty.CleanRun].Evidence, Has.Some.EqualTo("nondeterministic columns (compared by presence across runs): payments.processed_at"));
+            Assert.That(verdicts[PipelineProperty.Atomic].Evidence[0], Does.Contain("3 random kill(s)"));
+            Assert.That(verdicts[PipelineProperty.Atomic].Failures, Is.Zero);
+        }
+    }
+
+    [Test]
+    public async Task Without_a_setup_command_the_database_file_is_saved_and_put_back_before_each_trial()
+    {
+        var database = NewDatabasePath();
+        await RunPythonAsync("setup_db.py", database);
+
+        var run = await CheckAsync(database, null, "--format", "json", "--concurrency", "0", "--", Python, Path.Combine(Lesson, "robust_pipeline.py"));
+        var verdicts = Parse(run.Output);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(0), run.Error);
+            Assert.That(verdicts[PipelineProperty.Atomic].Ok, Is.True);
+            Assert.That(verdicts[PipelineProperty.ConcurrentExactlyOnce].Ok, Is.Null, "not asked with --concurrency 0");
+            Assert.That(verdicts[PipelineProperty.ConcurrentExactlyOnce].Evidence[0], Does.StartWith("not asked"));
+        }
+    }
+
+    [Test]
+    public async Task A_pipeline_that_never_ends_is_killed_after_the_timeout_and_reported()
+    {
+        var database = NewDatabasePath();
+        await RunPythonAsync("setup_db.py", database);
+
+        var run = await CheckAsync(database, null, "--timeout", "2", "--", "sleep", "600");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(1));
+            Assert.That(run.Output, Does.Contain("did not end within 2 s and was killed"));
+            Assert.That(run.Output, Does.Contain("✗ clean-run"));
+        }
+    }
+
+    [TestCase("", "needs the pipeline to run after '--'", TestName = "{m}(no --)")]
+    [TestCase("--", "needs the pipeline to run after '--'", TestName = "{m}(nothing after --)")]
+    [TestCase("-- no-such-program-here", "cannot find the pipeline's program 'no-such-program-here'", TestName = "{m}(unknown program)")]
+    [TestCase("--kills many -- true", "--kills must be a whole number", TestName = "{m}(kills not a number)")]
+    [TestCase("--format yaml -- true", "unknown format 'yaml'", TestName = "{m}(unknown format)")]
+    public async Task Bad_use_exits_2_and_says_what_was_expected(string rest, string expected)
+    {
+        var database = NewDatabasePath();
+        var run = await CheckAsync(database, null, rest.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(2));
+            Assert.That(run.Error, Does.Contain(expected));
+            Assert.That(run.Error, Does.Not.Contain("   at "), "no stack trace for a user's mistake");
+        }
+    }
+
+    [Test]
+    public async Task An_unknown_table_exits_2_naming_it_and_leaves_the_database_as_it_was()
+    {
+        var database = NewDatabasePath();
+        await RunPythonAsync("setup_db.py", database);
+        var before = await File.ReadAllBytesAsync(database);
+
+        var run = await CheckAsync(database, null, "--table", "paymnets", "--", Python, Path.Combine(Lesson, "robust_pipeline.py"));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(2));
+            Assert.That(run.Error, Does.Contain("cannot read table 'paymnets'"));
+            Assert.That(await File.ReadAllBytesAsync(database), Is.EqualTo(before), "the pipeline never ran");
+        }
+    }
+
+    [Test]
+    public async Task A_setup_command_that_fails_exits_2_with_its_output()
+    {
+        var database = NewDatabasePath();
+        var run = await CheckAsync(database, "echo 'cannot reach the lesson data' >&2; exit 4", "--", Python, Path.Combine(Lesson, "robust_pipeline.py"));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(2));
+            Assert.That(run.Error, Does.Contain("the setup command failed (exit 4)"));
+            Assert.That(run.Error, Does.Contain("cannot reach the lesson data"));
+        }
+    }
+
+    /// <summary>python3 of the system where there is one (faster to start than a version manager's shim).</summary>
+    internal static string Python => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+
+    private static async Task<(CliRun Run, Dictionary<string, Verdict> Verdicts)> CheckLessonAsync(string script, params string[] options)
+    {
+        var database = NewDatabasePath();
+        var run = await CheckAsync(database, $"{Python} {Path.Combine(Lesson, "setup_db.py")}", [.. options, "--format", "json", "--", Python, Path.Combine(Lesson, script)]);
+        return (run, run.Code is 0 or 1 ? Parse(run.Output) : []);
+    }
+
+    private static Task<CliRun> CheckAsync(string database, string? setup, params string[] rest)
+    {
+        RequireTools();
+        List<string> args = ["check", "--provider", "sqlite", "--connection", $"Data Source={database}"];
+        if (!rest.Contains("--table"))
+        {
+            args.AddRange(["--table", "payments"]);
+        }
+
+        if (setup is not null)
+        {
+            args.AddRange(["--setup", setup]);
+        }
+
+        return CliRun.InProcessAsync([.. args, .. rest]);
+    }
+
+    internal static void RequireTools()
+    {
+        var missing = new[] { "strace", "python3" }.Where(tool => !OnPath(tool)).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        var reason = $"{string.Join(" and ", missing)} not installed: reliability check crashes an embedded engine's pipeline with strace, and the lesson is in Python";
+        if (TestEngines.IsRequired(ProviderCatalog(), "strace"))
+        {
+            Assert.Fail($"{reason} (sqlite:strace is in {TestEngines.RequireVariable})");
+        }
+
+        Assert.Ignore(reason);
+    }
+
+    private static Provider ProviderCatalog() => ReliabilityHarness.Cli.ProviderCatalog.Find("sqlite")!;
+
+    private static bool OnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Any(folder => File.Exists(Path.Combine(folder, program)));
+
+    private static string NewDatabasePath()
+    {
+        var folder = Directory.CreateTempSubdirectory("reliability-check-test-").FullName;
+        return Path.Combine(folder, "lesson.db");
+    }
+
+    private static async Task RunPythonAsync(string script, string database)
+    {
+        RequireTools();
+        var start = new System.Diagnostics.ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(Lesson, script));
+        start.Environment["RELIABILITY_SQLITE_PATH"] = database;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(bound.Token);
+        Assert.That(process.ExitCode, Is.Zero, await process.StandardError.ReadToEndAsync());
+        SqliteConnection.ClearAllPools();
+    }
+
+    internal sealed record Verdict(string Property, bool? Ok, int Trials, int Failures, string[] Evidence);
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true };
+
+    internal static Dictionary<string, Verdict> Parse(string json) =>
+        JsonSerializer.Deserialize<Verdict[]>(json, Json)!.ToDictionary(v => v.Property);
+}
