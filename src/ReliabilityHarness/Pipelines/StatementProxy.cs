@@ -44,7 +44,11 @@ public sealed class StatementProxy : IAsyncDisposable
     /// </summary>
     public static StatementProxy Start(WireProtocol protocol, string host, int port, int? cutBefore = null)
     {
-        _ = WireConversation.For(protocol);
+        if (!Enum.IsDefined(protocol))
+        {
+            throw new ArgumentOutOfRangeException(nameof(protocol), protocol, "no statement proxy for this protocol");
+        }
+
         ArgumentException.ThrowIfNullOrEmpty(host);
         ArgumentOutOfRangeException.ThrowIfLessThan(port, IPEndPoint.MinPort + 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
