@@ -65,7 +65,9 @@ public sealed class PipelineCheck(Dialect dialect, string connectionString, IRea
             afterAgain = await CaptureAsync(cancellationToken);
         }
 
-        var nondeterministic = afterAgain is null ? ColumnSet.None : after.ColumnsDifferingFrom(afterAgain);
+        // Across runs, columns the user named volatile are compared by presence too: a value that changes only between
+        // runs further apart than the two clean runs (a date, a second-precision time) is not learned from them.
+        var nondeterministic = (afterAgain is null ? ColumnSet.None : after.ColumnsDifferingFrom(afterAgain)).With(ColumnSet.Named(options.Volatile ?? [], tables));
         var unstable = afterAgain?.DifferenceFrom(after, nondeterministic);
         var clean = CleanRunVerdict(first, second, after, nondeterministic, unstable);
         verdicts.Add(clean);
