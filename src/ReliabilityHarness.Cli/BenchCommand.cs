@@ -24,6 +24,12 @@ internal static class BenchCommand
             ? int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 10 ? n : throw new UsageException($"--rows expects a whole number of at least 10, got '{text}'")
             : DefaultRows;
         var providers = Target.ProvidersNamed(arguments.Get("providers") ?? "sqlite,postgresql");
+        if (arguments.Get("check") is { } check)
+        {
+            return int.TryParse(check, NumberStyles.None, CultureInfo.InvariantCulture, out var statements) && statements >= 2
+                ? await CheckBench.RunAsync(statements, providers, output, error, environment, cancellationToken)
+                : throw new UsageException($"--check expects a number of statements, at least 2, got '{check}'");
+        }
 
         var directory = Directory.CreateTempSubdirectory("reliability-bench-");
         try

@@ -24,6 +24,8 @@ public static class Cli
           bench   [--providers a,b,…] [--rows N]       ingest speed and memory against the engine's own bulk idiom
                                                        (psql \copy, sqlite3 .import, DuckDB COPY), first load and rerun;
                                                        default sqlite,postgresql and 1,000,000 rows
+          bench   [--providers a,b,…] --check N        how long reliability check takes: an N-statement .NET delegate
+                                                       under every crash point, then the Python lesson's pipelines
           check   --provider P [--connection CS] --table T[,T…] [--setup "CMD"] [--volatile COL[,COL…]]
                   [--kills N] [--concurrency K] [--timeout SECONDS] [--format table|markdown|json] [--output FILE]
                   -- COMMAND [ARGS…]                   your own pipeline (any program) under every crash point, a rerun
