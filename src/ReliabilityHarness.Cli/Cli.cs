@@ -15,7 +15,7 @@ public static class Cli
     public const string Usage = """
         usage: reliability <command> [options]
 
-          demo    [--provider P] [--connection CS]     the seed walkthrough, step by step, with what each step shows
+          demo    [--provider P] [--connection CS]     the payments lesson, step by step, with what each step shows
           setup   [--provider P] [--connection CS]     create or reset the payments table
           ingest  [--provider P] [--connection CS] --input FILE.csv [--strategy robust|unreliable|check-then-insert]
                   [--crash-after N]

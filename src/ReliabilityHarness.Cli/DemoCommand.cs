@@ -6,7 +6,7 @@ using ReliabilityHarness.Scenarios;
 namespace ReliabilityHarness.Cli;
 
 /// <summary>
-/// <c>reliability demo</c>: the seed's walkthrough. The broken script crashes and leaves a partial table, its
+/// <c>reliability demo</c>: the payments lesson (<see cref="SamplePayments.Lesson"/>), step by step. The unreliable script crashes and leaves a partial table, its
 /// rerun fails on the key; the robust strategy's crash leaves nothing, its run writes three rows, its rerun
 /// changes nothing. Each step says what it shows and checks it; the exit code is 1 if any step did not show it.
 /// </summary>
@@ -16,7 +16,7 @@ internal static class DemoCommand
     {
         await using var target = await Target.ResolveAsync(arguments, environment, output, cancellationToken);
         var (provider, connection) = (target.Provider, target.ConnectionString);
-        var seed = SamplePayments.Seed;
+        var lesson = SamplePayments.Lesson;
         var failures = 0;
         var step = 0;
 
@@ -43,14 +43,15 @@ internal static class DemoCommand
         }
 
         Task<IngestResult> IngestAsync(IIngestStrategy strategy, long? crashAfter) =>
-            strategy.RunAsync(provider, connection, seed.AsStream(), new IngestOptions(crashAfter), cancellationToken);
+            strategy.RunAsync(provider, connection, lesson.AsStream(), new IngestOptions(crashAfter), cancellationToken);
 
         static string? Expect(bool condition, string otherwise) => condition ? null : otherwise;
 
         await output.WriteLineAsync($"Demo on {provider.Name} at {target.Description}");
-        await output.WriteLineAsync("Input: the seed's three payments");
+        await output.WriteLineAsync("The lesson: a CSV of payments loaded into a table by a script, first the unreliable way (autocommit, a plain INSERT per row), then the robust way (one transaction, an upsert).");
+        await output.WriteLineAsync("Input: the lesson's three payments");
         await output.WriteAsync(TextTable.Render(["payment_id", "user_id", "amount", "currency"],
-            seed.Select(r => (IReadOnlyList<string>)[r.Payment.PaymentId, r.Payment.UserId, Amount.ToCanonicalString(r.Payment.Amount), r.Payment.Currency]), "    "));
+            lesson.Select(r => (IReadOnlyList<string>)[r.Payment.PaymentId, r.Payment.UserId, Amount.ToCanonicalString(r.Payment.Amount), r.Payment.Currency]), "    "));
         await output.WriteLineAsync();
 
         await PaymentsTable.ResetAsync(provider, connection, cancellationToken);
@@ -58,7 +59,7 @@ internal static class DemoCommand
 
         var crashed = await IngestAsync(IngestStrategies.Unreliable, crashAfter: 2);
         await ShowAsync("unreliable ingest, crashing after 2 rows",
-            $"The seed's script: autocommit, one plain INSERT per row. It fails ({crashed.Failure?.Message}) and every row written before the crash stays.",
+            $"The lesson's unreliable script: autocommit, one plain INSERT per row. It fails ({crashed.Failure?.Message}) and every row written before the crash stays.",
             rows => Expect(rows.Count == 2, $"expected the partial state of 2 rows, saw {rows.Count}"));
 
         var rerun = await IngestAsync(IngestStrategies.Unreliable, crashAfter: null);

@@ -18,7 +18,7 @@ public static class IngestStrategies
 {
     public static IIngestStrategy Robust { get; } = new RobustIngest();
 
-    /// <summary>The seed's script: autocommit, plain INSERT per row.</summary>
+    /// <summary>The payments lesson's unreliable script: autocommit, plain INSERT per row.</summary>
     public static IIngestStrategy Unreliable { get; } = new UnreliableIngest("unreliable", checkFirst: false);
 
     /// <summary>Autocommit, SELECT then INSERT when absent: rerunnable alone, racy together.</summary>

@@ -1,6 +1,6 @@
 namespace ReliabilityHarness.Ingest;
 
-/// <summary>The crash <c>--crash-after N</c> injects, as the seed's script did: thrown where a real failure could strike.</summary>
+/// <summary>The crash <c>--crash-after N</c> injects, as the lesson's unreliable script would be: thrown where a real failure could strike.</summary>
 public sealed class SimulatedCrashException(long rowsHandled)
     : Exception($"simulated crash after {rowsHandled} row(s)")
 {

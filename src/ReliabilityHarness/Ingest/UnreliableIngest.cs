@@ -7,7 +7,7 @@ namespace ReliabilityHarness.Ingest;
 
 /// <summary>
 /// The unreliable strategies, kept as negative controls; both autocommit one row at a time.
-/// <c>unreliable</c> is the seed's script: a plain INSERT per row, so a crash after N rows leaves N rows and a
+/// <c>unreliable</c> is the payments lesson's unreliable script: a plain INSERT per row, so a crash after N rows leaves N rows and a
 /// rerun fails on the primary key. <c>check-then-insert</c> is the usual attempt at idempotency without the
 /// dialect's upsert: SELECT the key, INSERT it if absent. A rerun then passes, but two writers can both see the
 /// key absent and both insert it: the race the suite shows. Neither is ever retried.

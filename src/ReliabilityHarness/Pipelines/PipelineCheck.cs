@@ -160,9 +160,9 @@ public sealed class PipelineCheck(Dialect dialect, string connectionString, IRea
             var left = await CaptureAsync(cancellationToken);
             var fromBefore = left.DifferenceFrom(beforeState, nondeterministic);
             var fromAfter = left.DifferenceFrom(after, nondeterministic);
-            var leftWhat = fromBefore.IsNone ? "before" : fromAfter.IsNone ? "after" : "mixed";
+            var leftWhat = fromBefore.IsNone ? "the before-state" : fromAfter.IsNone ? "the after-state" : "a mixed state";
             partialKinds[leftWhat] = partialKinds.GetValueOrDefault(leftWhat) + 1;
-            if (leftWhat == "mixed")
+            if (leftWhat == "a mixed state")
             {
                 mixed.Add(point.Describe());
                 firstMixed ??= FirstFailure(point, crash, fromBefore, fromAfter);
@@ -174,7 +174,7 @@ public sealed class PipelineCheck(Dialect dialect, string connectionString, IRea
             {
                 unrecovered.Add(point.Describe());
                 firstUnrecovered ??= string.Join(Environment.NewLine,
-                    new[] { $"after the crash at {point.Describe()} (the crash left the {leftWhat}-state), the rerun {recovery.Describe()}" }
+                    new[] { $"after the crash at {point.Describe()} (the crash left {leftWhat}), the rerun {recovery.Describe()}" }
                         .Concat(recoveredTo is null ? Tail(recovery.Output) : ["and left, against the after-state:", .. recoveredTo.Describe()]));
             }
 
@@ -185,7 +185,7 @@ public sealed class PipelineCheck(Dialect dialect, string connectionString, IRea
         }
 
         var summary = $"{trials.Count} crash trial(s) ({clean.Points.Count} point(s) passed by the clean run{sampled}; {moments.Count} random kill(s); {reached} reached their point): "
-            + string.Join(", ", partialKinds.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Value} left the {k.Key}-state"));
+            + string.Join(", ", partialKinds.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Value} left {k.Key}"));
         var method = $"crash points: {pipeline.CrashMethod}";
         PropertyVerdict atomic, recovers;
         if (trials.Count == 0)

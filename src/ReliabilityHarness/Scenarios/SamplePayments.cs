@@ -5,8 +5,12 @@ namespace ReliabilityHarness.Scenarios;
 /// <summary>Inputs the scenarios and the demo share.</summary>
 public static class SamplePayments
 {
-    /// <summary>The seed's three payments.</summary>
-    public static IReadOnlyList<PaymentRecord> Seed { get; } =
+    /// <summary>
+    /// The three payments of the data-engineering lesson the harness grew from: a CSV of payments loaded into a table
+    /// by a script, first the unreliable way (autocommit, a plain INSERT per row), then the robust way (one transaction,
+    /// an upsert). samples/python-sqlite holds that lesson's scripts, written afresh.
+    /// </summary>
+    public static IReadOnlyList<PaymentRecord> Lesson { get; } =
     [
         new(new Payment("pay_001", "user_alice", 120.50m, "USD", "captured"), 2),
         new(new Payment("pay_002", "user_bob", 75.25m, "EUR", "captured"), 3),

@@ -8,7 +8,7 @@ namespace ReliabilityHarness.Tests.Cli;
 [TestFixtureSource(typeof(EngineCatalog), nameof(EngineCatalog.All))]
 public sealed class CliIngestTests(Provider provider) : EngineFixture(provider)
 {
-    private const string Seed = "payment_id,user_id,amount,currency\npay_001,user_alice,120.50,USD\npay_002,user_bob,75.25,EUR\npay_003,user_carol,9.99,GBP\n";
+    private const string LessonCsv = "payment_id,user_id,amount,currency\npay_001,user_alice,120.50,USD\npay_002,user_bob,75.25,EUR\npay_003,user_carol,9.99,GBP\n";
     private TempFiles files = null!;
 
     [SetUp]
@@ -21,7 +21,7 @@ public sealed class CliIngestTests(Provider provider) : EngineFixture(provider)
     public async Task Bad_input_exits_2_names_the_line_and_column_and_leaves_the_table_byte_identical(string name, byte[] content, long line, long column, string expected)
     {
         await using var database = await NewDatabaseAsync();
-        Assert.That(await RunAsync(database, "ingest", "--input", files.Write("seed.csv", Seed)), Has.Property("Code").EqualTo(0));
+        Assert.That(await RunAsync(database, "ingest", "--input", files.Write("lesson.csv", LessonCsv)), Has.Property("Code").EqualTo(0));
         var before = await ReadTableAsync(database);
 
         foreach (var strategy in IngestStrategies.All)
@@ -43,7 +43,7 @@ public sealed class CliIngestTests(Provider provider) : EngineFixture(provider)
     public async Task Robust_ingest_exits_0_with_counts_and_a_rerun_reports_every_row_unchanged()
     {
         await using var database = await NewDatabaseAsync();
-        var input = files.Write("seed.csv", Seed);
+        var input = files.Write("lesson.csv", LessonCsv);
 
         var first = await RunAsync(database, "ingest", "--input", input);
         var afterFirst = await ReadTableAsync(database);
@@ -63,7 +63,7 @@ public sealed class CliIngestTests(Provider provider) : EngineFixture(provider)
     public async Task Robust_crash_exits_1_says_rolled_back_and_leaves_no_row()
     {
         await using var database = await NewDatabaseAsync();
-        var run = await RunAsync(database, "ingest", "--input", files.Write("seed.csv", Seed), "--crash-after", "2");
+        var run = await RunAsync(database, "ingest", "--input", files.Write("lesson.csv", LessonCsv), "--crash-after", "2");
 
         using (Assert.EnterMultipleScope())
         {
@@ -77,7 +77,7 @@ public sealed class CliIngestTests(Provider provider) : EngineFixture(provider)
     public async Task Unreliable_crash_exits_1_and_says_the_written_rows_stay()
     {
         await using var database = await NewDatabaseAsync();
-        var run = await RunAsync(database, "ingest", "--input", files.Write("seed.csv", Seed), "--strategy", "unreliable", "--crash-after", "2");
+        var run = await RunAsync(database, "ingest", "--input", files.Write("lesson.csv", LessonCsv), "--strategy", "unreliable", "--crash-after", "2");
 
         using (Assert.EnterMultipleScope())
         {
@@ -91,10 +91,10 @@ public sealed class CliIngestTests(Provider provider) : EngineFixture(provider)
     public async Task A_changed_amount_under_a_known_id_exits_1_naming_the_id_and_line()
     {
         await using var database = await NewDatabaseAsync();
-        await RunAsync(database, "ingest", "--input", files.Write("seed.csv", Seed));
+        await RunAsync(database, "ingest", "--input", files.Write("lesson.csv", LessonCsv));
         var before = await ReadTableAsync(database);
 
-        var run = await RunAsync(database, "ingest", "--input", files.Write("changed.csv", Seed.Replace("9.99", "99.90", StringComparison.Ordinal)));
+        var run = await RunAsync(database, "ingest", "--input", files.Write("changed.csv", LessonCsv.Replace("9.99", "99.90", StringComparison.Ordinal)));
 
         using (Assert.EnterMultipleScope())
         {
@@ -105,7 +105,7 @@ public sealed class CliIngestTests(Provider provider) : EngineFixture(provider)
     }
 
     [Test]
-    public async Task Demo_walks_the_seed_and_every_step_shows_what_it_should()
+    public async Task Demo_walks_the_payments_lesson_and_every_step_shows_what_it_should()
     {
         await using var database = await NewDatabaseAsync();
         var run = await RunAsync(database, "demo");

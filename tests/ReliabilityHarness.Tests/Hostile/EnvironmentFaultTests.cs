@@ -12,7 +12,7 @@ namespace ReliabilityHarness.Tests.Hostile;
 /// </summary>
 public sealed class EnvironmentFaultTests
 {
-    private const string Seed = "payment_id,user_id,amount,currency\npay_001,user_alice,120.50,USD\npay_002,user_bob,75.25,EUR\n";
+    private const string LessonCsv = "payment_id,user_id,amount,currency\npay_001,user_alice,120.50,USD\npay_002,user_bob,75.25,EUR\n";
 
     // The connection-string form of each server provider, pointed somewhere that cannot answer.
     [TestCase("postgresql", "Host={0};Port={1};Username=harness;Password=Sup3r-s3cret;Database=harness;Timeout=5")]
@@ -63,7 +63,7 @@ public sealed class EnvironmentFaultTests
     public async Task A_SQLite_file_in_a_missing_directory_or_that_is_not_a_database_exits_3()
     {
         using var files = new TempFiles();
-        var input = files.Write("seed.csv", Seed);
+        var input = files.Write("lesson.csv", LessonCsv);
 
         AssertOneLineFailure(await CliRun.InProcessAsync(["ingest", "--input", input, "--connection", $"Data Source={files.PathOf("no/such/dir/p.db")}"]), 3, "reliability: cannot connect to sqlite");
 
@@ -79,15 +79,15 @@ public sealed class EnvironmentFaultTests
     {
         using var volume = TinyVolume.TryMount(1024) ?? throw IgnoreNoMount();
         var database = Path.Combine(volume.Path, "p.db");
-        var input = Path.Combine(volume.Path, "seed.csv");
-        await File.WriteAllTextAsync(input, Seed);
+        var input = Path.Combine(volume.Path, "lesson.csv");
+        await File.WriteAllTextAsync(input, LessonCsv);
         Assert.That((await CliRun.InProcessAsync(["ingest", "--input", input, "--connection", $"Data Source={database}"])).Code, Is.Zero);
         SqliteConnection.ClearAllPools();
         var before = await File.ReadAllBytesAsync(database);
 
         // A rerun of the same file writes nothing, and so succeeds even read-only; a new payment must be written.
         var more = Path.Combine(volume.Path, "more.csv");
-        await File.WriteAllTextAsync(more, Seed + "pay_003,user_carol,9.99,GBP\n");
+        await File.WriteAllTextAsync(more, LessonCsv + "pay_003,user_carol,9.99,GBP\n");
         volume.MakeReadOnly();
         var run = await CliRun.InProcessAsync(["ingest", "--input", more, "--connection", $"Data Source={database}"]);
 
@@ -103,7 +103,7 @@ public sealed class EnvironmentFaultTests
         using var volume = TinyVolume.TryMount(160) ?? throw IgnoreNoMount();
         var database = Path.Combine(volume.Path, "p.db");
         using var files = new TempFiles();
-        Assert.That((await CliRun.InProcessAsync(["ingest", "--input", files.Write("seed.csv", Seed), "--connection", $"Data Source={database}"])).Code, Is.Zero);
+        Assert.That((await CliRun.InProcessAsync(["ingest", "--input", files.Write("lesson.csv", LessonCsv), "--connection", $"Data Source={database}"])).Code, Is.Zero);
         var provider = ProviderCatalog.Find("sqlite")!;
         var before = await PaymentsTable.ReadAllAsync(provider, $"Data Source={database}");
 

@@ -19,8 +19,8 @@ public sealed class IngestRunTests(Provider provider) : EngineFixture(provider)
         await using var unreliableDatabase = await NewDatabaseAsync();
         var robust = new List<IngestCheckpoint>();
         var unreliable = new List<IngestCheckpoint>();
-        var robustRun = await IngestAsync(robustDatabase, IngestStrategies.Robust, SamplePayments.Seed, Recording(robust));
-        var unreliableRun = await IngestAsync(unreliableDatabase, IngestStrategies.Unreliable, SamplePayments.Seed, Recording(unreliable));
+        var robustRun = await IngestAsync(robustDatabase, IngestStrategies.Robust, SamplePayments.Lesson, Recording(robust));
+        var unreliableRun = await IngestAsync(unreliableDatabase, IngestStrategies.Unreliable, SamplePayments.Lesson, Recording(unreliable));
 
         using (Assert.EnterMultipleScope())
         {
@@ -40,7 +40,7 @@ public sealed class IngestRunTests(Provider provider) : EngineFixture(provider)
         await using var database = await NewDatabaseAsync();
         var reached = new List<IngestCheckpoint>();
         var options = Recording(reached) with { CrashAfterRows = 2 };
-        var result = await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Seed, options);
+        var result = await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Lesson, options);
 
         using (Assert.EnterMultipleScope())
         {
@@ -57,7 +57,7 @@ public sealed class IngestRunTests(Provider provider) : EngineFixture(provider)
     public async Task An_unreliable_crash_after_the_last_row_keeps_every_row_and_is_reported_as_a_crash()
     {
         await using var database = await NewDatabaseAsync();
-        var result = await IngestAsync(database, IngestStrategies.Unreliable, SamplePayments.Seed, new IngestOptions(CrashAfterRows: 3, Time: new SteppingClock()));
+        var result = await IngestAsync(database, IngestStrategies.Unreliable, SamplePayments.Lesson, new IngestOptions(CrashAfterRows: 3, Time: new SteppingClock()));
 
         using (Assert.EnterMultipleScope())
         {
@@ -72,9 +72,9 @@ public sealed class IngestRunTests(Provider provider) : EngineFixture(provider)
     public async Task Check_then_insert_creates_its_table_and_a_rerun_alone_writes_nothing()
     {
         await using var database = await NewDatabaseAsync();
-        var first = await IngestAsync(database, IngestStrategies.CheckThenInsert, SamplePayments.Seed);
+        var first = await IngestAsync(database, IngestStrategies.CheckThenInsert, SamplePayments.Lesson);
         var before = await ReadTableAsync(database);
-        var rerun = await IngestAsync(database, IngestStrategies.CheckThenInsert, SamplePayments.Seed);
+        var rerun = await IngestAsync(database, IngestStrategies.CheckThenInsert, SamplePayments.Lesson);
 
         using (Assert.EnterMultipleScope())
         {
@@ -88,10 +88,10 @@ public sealed class IngestRunTests(Provider provider) : EngineFixture(provider)
     public async Task Setup_empties_the_table_and_a_first_load_then_inserts_every_row_again()
     {
         await using var database = await NewDatabaseAsync();
-        await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Seed);
+        await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Lesson);
         await PaymentsTable.ResetAsync(Provider, database.ConnectionString);
         var emptied = await ReadTableAsync(database);
-        var again = await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Seed);
+        var again = await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Lesson);
 
         using (Assert.EnterMultipleScope())
         {
@@ -104,8 +104,8 @@ public sealed class IngestRunTests(Provider provider) : EngineFixture(provider)
     public async Task A_conflict_with_the_table_names_the_stored_and_the_incoming_payload()
     {
         await using var database = await NewDatabaseAsync();
-        await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Seed);
-        var changed = SamplePayments.Seed[0] with { Payment = SamplePayments.Seed[0].Payment with { Amount = 120.5001m } };
+        await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Lesson);
+        var changed = SamplePayments.Lesson[0] with { Payment = SamplePayments.Lesson[0].Payment with { Amount = 120.5001m } };
         var result = await IngestAsync(database, IngestStrategies.Robust, [changed]);
 
         Assert.That(result.Failure?.Message, Is.EqualTo(
@@ -136,7 +136,7 @@ public sealed class IngestRunTests(Provider provider) : EngineFixture(provider)
         await using var captured = await NewDatabaseAsync();
         await using var refunded = await NewDatabaseAsync();
         var clock = new DateTimeOffset(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
-        var row = SamplePayments.Seed[0];
+        var row = SamplePayments.Lesson[0];
         await IngestAsync(captured, IngestStrategies.Robust, [row], new IngestOptions(Time: new SteppingClock(clock)));
         await IngestAsync(refunded, IngestStrategies.Robust, [row with { Payment = row.Payment with { Status = "refunded" } }], new IngestOptions(Time: new SteppingClock(clock)));
 

@@ -56,14 +56,14 @@ public sealed class StagedIngestTests(Provider provider) : EngineFixture(provide
     public async Task The_first_bad_line_is_reported_whether_it_conflicts_with_the_table_or_with_an_earlier_line()
     {
         await using var database = await NewDatabaseAsync();
-        await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Seed);
+        await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Lesson);
         var before = await ReadTableAsync(database);
 
         // Line 3 changes pay_002's amount (a conflict with the table); lines 5 and 6 disagree on pay_new.
         PaymentRecord[] input =
         [
-            SamplePayments.Seed[0],
-            SamplePayments.Seed[1] with { Payment = SamplePayments.Seed[1].Payment with { Amount = 1m } },
+            SamplePayments.Lesson[0],
+            SamplePayments.Lesson[1] with { Payment = SamplePayments.Lesson[1].Payment with { Amount = 1m } },
             new(new Payment("pay_new", "user_dan", 5m, "USD", "captured"), 5),
             new(new Payment("pay_new", "user_dan", 6m, "USD", "captured"), 6),
         ];

@@ -98,7 +98,7 @@ public sealed class CrashRollbackTests(Provider provider) : EngineFixture(provid
 
     private static readonly PaymentRecord[] FirstLoad = SamplePayments.Generate(3_000, prefix: "load").ToArray();
 
-    // The negative control: the seed's script keeps every row it wrote before the crash.
+    // The negative control: the lesson's unreliable script keeps every row it wrote before the crash.
     [TestCase(1)]
     [TestCase(3)]
     [TestCase(5)]

@@ -18,7 +18,7 @@ public sealed class LockWaitRetryTests(Provider provider) : EngineFixture(provid
         await using var database = await NewDatabaseAsync();
         var shortWait = Provider.Dialect.WithShortLockWait(database.ConnectionString)!;
 
-        await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Seed);
+        await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Lesson);
 
         // The blocker changes pay_002 in a transaction it keeps open: the run's update of pay_002 must wait for it, or
         // (DuckDB) fails at once. A real change: DuckDB sees no conflict with a write that leaves the value as it was.
@@ -31,7 +31,7 @@ public sealed class LockWaitRetryTests(Provider provider) : EngineFixture(provid
         }
 
         var retried = new List<IngestFailure>();
-        var refund = SamplePayments.Seed.Select(r => r.Payment.PaymentId == "pay_002" ? r with { Payment = r.Payment with { Status = "refunded" } } : r);
+        var refund = SamplePayments.Lesson.Select(r => r.Payment.PaymentId == "pay_002" ? r with { Payment = r.Payment with { Status = "refunded" } } : r);
         var result = await IngestStrategies.Robust.RunAsync(Provider, shortWait, refund.AsStream(),
             new IngestOptions(Time: new SteppingClock(), OnRetry: (_, failure) =>
             {

@@ -68,7 +68,7 @@ public sealed class RealCrashTests(Provider provider) : EngineFixture(provider)
         await AssertRerunCompletesAsync(database, observation);
     }
 
-    // The negative control: the seed's script keeps every row it committed before the kill.
+    // The negative control: the lesson's unreliable script keeps every row it committed before the kill.
     [Test]
     public async Task Unreliable_ingest_killed_mid_stream_leaves_the_rows_it_wrote()
     {

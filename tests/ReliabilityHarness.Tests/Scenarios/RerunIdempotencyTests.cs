@@ -25,7 +25,7 @@ public sealed class RerunIdempotencyTests(Provider provider) : EngineFixture(pro
         }
     }
 
-    // The negative control: the seed's script cannot be rerun.
+    // The negative control: the lesson's unreliable script cannot be rerun.
     [Test]
     public async Task Unreliable_rerun_fails_on_the_primary_key_and_adds_nothing()
     {
@@ -46,10 +46,10 @@ public sealed class RerunIdempotencyTests(Provider provider) : EngineFixture(pro
     {
         await using var database = await NewDatabaseAsync();
         var clock = new SteppingClock();
-        await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Seed, new IngestOptions(Time: clock));
+        await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Lesson, new IngestOptions(Time: clock));
         var before = await ReadTableAsync(database);
 
-        var refund = SamplePayments.Seed.Select(r => r.Payment.PaymentId == "pay_002" ? r with { Payment = r.Payment with { Status = "refunded" } } : r);
+        var refund = SamplePayments.Lesson.Select(r => r.Payment.PaymentId == "pay_002" ? r with { Payment = r.Payment with { Status = "refunded" } } : r);
         var result = await IngestAsync(database, IngestStrategies.Robust, refund, new IngestOptions(Time: clock));
         var after = await ReadTableAsync(database);
 
@@ -69,10 +69,10 @@ public sealed class RerunIdempotencyTests(Provider provider) : EngineFixture(pro
     public async Task The_same_id_with_another_payload_is_a_conflict_that_rolls_the_whole_run_back(string changed)
     {
         await using var database = await NewDatabaseAsync();
-        await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Seed);
+        await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Lesson);
         var before = await ReadTableAsync(database);
 
-        var original = SamplePayments.Seed[0].Payment;
+        var original = SamplePayments.Lesson[0].Payment;
         var altered = changed switch
         {
             "user" => original with { UserId = "user_mallory" },

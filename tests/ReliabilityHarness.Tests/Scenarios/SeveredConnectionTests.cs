@@ -51,7 +51,7 @@ public sealed class SeveredConnectionTests(Provider provider) : EngineFixture(pr
     public async Task An_engine_that_keeps_ending_the_session_fails_the_run_rolled_back_and_says_so()
     {
         await using var database = await NewDatabaseAsync();
-        await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Seed);
+        await IngestAsync(database, IngestStrategies.Robust, SamplePayments.Lesson);
         var before = await ReadTableAsync(database);
 
         // Every attempt loses its session after 50 rows: retries cannot get the run through.
