@@ -32,7 +32,8 @@ public sealed class CliUsageTests
     [TestCase("setup", "--provider", "--connection")]
     [TestCase("ingest", "--input", "--strategy", "--crash-after", "--provider", "--connection")]
     [TestCase("matrix", "--providers", "--format", "--output")]
-    [TestCase("bench", "--providers", "--rows")]
+    [TestCase("bench", "--providers", "--rows", "--check")]
+    [TestCase("check", "--provider", "--connection", "--table", "--setup", "--volatile", "--kills", "--concurrency", "--timeout", "--format", "--output")]
     public async Task Each_command_documents_itself_and_every_option_it_takes(string command, params string[] options)
     {
         var run = await CliRun.InProcessAsync([command, "--help"]);
