@@ -5,6 +5,7 @@
 #
 #   eval "$(scripts/engines.sh)"          # all engines it knows: postgresql, mariadb
 #   eval "$(scripts/engines.sh postgresql)"
+#   scripts/engines.sh check-tools        # not an engine: strace and python3, for `reliability check` and its tests
 #
 # Progress goes to stderr; only the export lines go to stdout. Works as root or with sudo.
 # The role and password it creates are local test credentials, reachable only on 127.0.0.1.
@@ -121,12 +122,23 @@ SQL
   echo "export HARNESS_MARIADB_START='for try in 1 2 3 4 5; do ${sudo}service mariadb start >/dev/null 2>&1 && ${sudo}mariadb-admin --protocol=socket ping >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'"
 }
 
+# reliability check kills an embedded engine's pipeline at each write with strace, and the payments lesson it is
+# shown on is in Python: Debian's packages, installed where missing. Nothing to export.
+install_check_tools() {
+  local missing=()
+  command -v strace >/dev/null 2>&1 || missing+=(strace)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+  say "check tools ready: $(strace -V | head -1), $(python3 --version 2>&1)"
+}
+
 engines=("$@")
 [ ${#engines[@]} -gt 0 ] || engines=(postgresql mariadb)
 for engine in "${engines[@]}"; do
   case "$engine" in
     postgresql) start_postgresql ;;
     mariadb) start_mariadb ;;
-    *) die "unknown engine '$engine' (known: postgresql, mariadb)" ;;
+    check-tools) install_check_tools ;;
+    *) die "unknown engine '$engine' (known: postgresql, mariadb; and check-tools)" ;;
   esac
 done
