@@ -64,7 +64,7 @@ internal sealed class Arguments
         };
     }
 
-    private static Command Check() => Engine(new Command("check", "Put your own pipeline (any program, given after --) under the harness: a crash at every write or statement, a rerun, copies at once. Exit 0 when every property holds, 1 when one does not.")
+    private static Command Check() => Engine(new Command("check", "Put your own pipeline (any program, given after --) under the harness: a crash at every write or statement, a rerun, copies at once. Exit 0 when every property asked holds, 1 when one does not or could not be decided.")
     {
         Option("--table", "The tables the pipeline writes, comma-separated (name or schema.name): compared row by row, every column."),
         Option("--setup", "A shell command that brings the database to the before-state, run before every trial (same environment as the pipeline). Without it the harness saves the tables (an embedded engine: the database file) before the first trial and puts them back."),

@@ -7,7 +7,7 @@ namespace ReliabilityHarness.Cli;
 /// <summary>
 /// <c>reliability check … -- COMMAND [ARGS…]</c>: the user's own pipeline (any program) under every crash point,
 /// a rerun and concurrent copies (<see cref="PipelineCheck"/>). Progress goes to standard error; the report to
-/// standard output or <c>--output</c>. Exit 0 when every property holds, 1 when one does not, 2 for bad use (no
+/// standard output or <c>--output</c>. Exit 0 when every property asked holds, 1 when one does not or was not decided, 2 for bad use (no
 /// command, an unknown table, a setup command that fails), 3 when the engine or strace is not there.
 /// </summary>
 internal static class CheckCommand
@@ -18,6 +18,11 @@ internal static class CheckCommand
     {
         var provider = Target.ProviderNamed(arguments.Required("provider"));
         var tables = arguments.Required("table").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Table).ToList();
+        if (tables.Count == 0)
+        {
+            throw new UsageException("--table names no table: give the tables the pipeline writes, comma-separated");
+        }
+
         var volatileColumns = arguments.Get("volatile")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
         var kills = Count(arguments, "kills", 0);
         var concurrency = Count(arguments, "concurrency", 2);
@@ -33,45 +38,54 @@ internal static class CheckCommand
             throw new UsageException("'check' needs the pipeline to run after '--': reliability check --provider P --table T [options] -- COMMAND [ARGS…]");
         }
 
-        if (ProgramPath(pipelineCommand[0]) is null)
+        if (ProgramPath(pipelineCommand[0]) is not { } program)
         {
             throw new UsageException($"cannot find the pipeline's program '{pipelineCommand[0]}' (not a file, nor on PATH)");
+        }
+
+        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(program) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) == 0)
+        {
+            throw new UsageException($"the pipeline's program '{program}' is not executable (chmod +x it, or run it through its interpreter: -- python3 {pipelineCommand[0]})");
+        }
+
+        if (arguments.Get("output") is { } destination && Path.GetDirectoryName(Path.GetFullPath(destination)) is { } folder && !Directory.Exists(folder))
+        {
+            throw new UsageException($"--output {destination}: the folder {folder} does not exist");
         }
 
         await using var target = await Target.ResolveAsync(provider, Target.Connection(arguments, environment), environment, error, cancellationToken);
         var tool = CrashTool.For(provider, target.ConnectionString, out var unavailable)
             ?? throw new EngineUnavailableException($"cannot check a pipeline on {provider.Name}: {unavailable}");
 
-        BeforeState before;
-        if (arguments.Get("setup") is { } setup)
-        {
-            var shell = new ProcessPipeline(provider, target.ConnectionString, ["/bin/sh", "-c", setup], bound, CrashTool.None);
-            before = BeforeState.Setup(async token =>
-            {
-                var ran = await shell.RunAsync(token);
-                if (!ran.Succeeded)
-                {
-                    throw new SetupFailedException($"the setup command {ran.Describe()}: {setup}" + (ran.Output.Length > 0 ? Environment.NewLine + ran.Output : string.Empty));
-                }
-            }, setup);
-        }
-        else
-        {
-            before = provider.IsEmbedded
-                ? await BeforeState.FileCopyAsync(provider.Dialect, PipelineEnvironment.FilePath(target.ConnectionString)!, cancellationToken)
-                : await BeforeState.RowsAsync(provider.Dialect, target.ConnectionString, tables, cancellationToken);
-        }
-
-        var pipeline = new ProcessPipeline(provider, target.ConnectionString, pipelineCommand, bound, tool);
-        var check = new PipelineCheck(provider.Dialect, target.ConnectionString, tables, before, pipeline,
-            new CheckOptions(volatileColumns, kills, concurrency));
+        BeforeState? before = null;
         CheckReport report;
         try
         {
+            if (arguments.Get("setup") is { } setup)
+            {
+                var shell = new ProcessPipeline(provider, target.ConnectionString, ["/bin/sh", "-c", setup], bound, CrashTool.None);
+                before = BeforeState.Setup(async token =>
+                {
+                    var ran = await shell.RunAsync(token);
+                    if (!ran.Succeeded)
+                    {
+                        throw new SetupFailedException($"the setup command {ran.Describe()}: {setup}" + (ran.Output.Length > 0 ? Environment.NewLine + ran.Output : string.Empty));
+                    }
+                }, setup);
+            }
+            else
+            {
+                before = provider.IsEmbedded
+                    ? await BeforeState.FileCopyAsync(provider.Dialect, PipelineEnvironment.FilePath(target.ConnectionString)!, cancellationToken)
+                    : await BeforeState.RowsAsync(provider.Dialect, target.ConnectionString, tables, cancellationToken);
+            }
+
+            var pipeline = new ProcessPipeline(provider, target.ConnectionString, pipelineCommand, bound, tool);
+            var check = new PipelineCheck(provider.Dialect, target.ConnectionString, tables, before, pipeline, new CheckOptions(volatileColumns, kills, concurrency));
             var clock = System.Diagnostics.Stopwatch.StartNew();
             report = await check.RunAsync(line => error.WriteLine($"check: [{clock.Elapsed.TotalSeconds,5:0.0} s] {line}"), cancellationToken);
         }
-        catch (SetupFailedException e)
+        catch (Exception e) when (e is SetupFailedException or PipelineNotStartedException)
         {
             throw new UsageException(e.Message);
         }
@@ -81,7 +95,7 @@ internal static class CheckCommand
         }
         finally
         {
-            before.Dispose();
+            before?.Dispose();
         }
 
         var rendered = format switch

@@ -74,7 +74,10 @@ public static class CheckFormats
             }
         }
 
-        yield return report.AllHold ? "every property holds" : $"does NOT hold: {string.Join(", ", report.Properties.Where(p => p.Ok == false).Select(p => p.Property))}";
+        var failed = report.Properties.Where(p => p.Ok == false).Select(p => p.Property).ToList();
+        var undecided = report.Undecided.Select(p => p.Property).ToList();
+        yield return report.AllHold ? "every property asked holds"
+            : string.Join("; ", new[] { failed.Count > 0 ? $"does NOT hold: {string.Join(", ", failed)}" : null, undecided.Count > 0 ? $"NOT decided: {string.Join(", ", undecided)}" : null }.OfType<string>());
     }
 
     private static string Short(string text) => text.Length > 90 ? text[..87] + "…" : text;

@@ -41,12 +41,29 @@ public abstract partial class CrashTool
                 return null;
             }
 
-            return new StraceWrites(strace, path);
+            return new StraceWrites(strace, RealPath(path));
         }
 
         return (provider.Engine as ServerEngine)?.Wire is { } wire
             ? new ProxiedStatements(wire)
             : new NoPoints($"no enumerated points: the harness has no statement proxy for {provider.Name}'s protocol; only --kills crash it");
+    }
+
+    /// <summary>
+    /// <paramref name="path"/> with every symbolic link among its folders resolved: strace's <c>-P</c> matches the path a
+    /// descriptor really has, and the journal and WAL it must match do not exist yet, so strace cannot resolve them itself.
+    /// </summary>
+    internal static string RealPath(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var folder = Path.GetPathRoot(full)!;
+        foreach (var part in Path.GetDirectoryName(full)![folder.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var next = new DirectoryInfo(Path.Combine(folder, part));
+            folder = next.LinkTarget is not null && next.ResolveLinkTarget(returnFinalTarget: true) is { } target ? RealPath(Path.Combine(target.FullName, ".")) : next.FullName;
+        }
+
+        return Path.Combine(folder, Path.GetFileName(full));
     }
 
     private static string? FindOnPath(string program) =>
@@ -101,7 +118,10 @@ public abstract partial class CrashTool
         {
             var trace = Path.Combine(Path.GetTempPath(), $"reliability-strace-{Guid.NewGuid():N}.txt");
             // Not --seccomp-bpf, though it would stop the pipeline only at traced calls: strace 6.1 then injected nothing.
-            List<string> prefix = [strace, "-f", "-qq", "-e", "signal=none", "-o", trace, "-e", $"trace={Syscalls}"];
+            // -D: strace runs as a detached grandchild, so the process the harness waits for is the pipeline itself (its
+            // exit code, its end) and not strace, which would wait for every child the pipeline left in the background.
+            // strace writes each call's line as the call returns, so the trace is complete when the pipeline has ended.
+            List<string> prefix = [strace, "-D", "-f", "-qq", "-e", "signal=none", "-o", trace, "-e", $"trace={Syscalls}"];
             foreach (var suffix in Companions)
             {
                 prefix.AddRange(["-P", path + suffix]);

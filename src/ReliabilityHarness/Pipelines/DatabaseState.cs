@@ -178,25 +178,49 @@ public sealed class DatabaseState
 
     /// <summary>
     /// The columns whose values differ between this state and <paramref name="other"/> (two clean runs from the same
-    /// before-state): rows paired by primary key, or in sorted order without one.
+    /// before-state). Rows are paired by primary key where the key matches; the rest (no key, or a generated key that
+    /// differs too) each with the row of the other state it differs from in the fewest columns; the columns that differ
+    /// in a pair are learned, and the pairing is done again with them compared by presence, until the states agree.
     /// </summary>
     public ColumnSet ColumnsDifferingFrom(DatabaseState other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        var differing = new List<(TableName, string)>();
-        foreach (var (mine, theirs) in Tables.Zip(other.Tables))
+        var learned = ColumnSet.None;
+        for (var round = 0; round <= Tables.Sum(t => t.Columns.Count); round++)
         {
-            var pairs = mine.Key.Count > 0
-                ? mine.Text.Join(theirs.Text, r => KeyOf(mine, r), r => KeyOf(mine, r), (a, b) => (a, b))
-                : mine.Text.Zip(theirs.Text);
-            var columns = pairs.SelectMany(p => Enumerable.Range(0, mine.Columns.Count).Where(i => p.Item1[i] != p.Item2[i])).Distinct();
-            differing.AddRange(columns.Select(i => (mine.Table, mine.Columns[i])));
+            var difference = other.DifferenceFrom(this, learned);
+            var found = new List<(TableName, string)>();
+            foreach (var table in difference.Tables)
+            {
+                var known = learned.Of(Tables.First(t => t.Table == table.Table));
+                var pairs = table.Changed.Select(c => (c.Expected, c.Observed)).ToList();
+                var extra = table.Extra.ToList();
+                foreach (var missing in table.Missing)
+                {
+                    var nearest = extra.MinBy(row => Differing(missing, row, known).Count());
+                    if (nearest is not null)
+                    {
+                        pairs.Add((missing, nearest));
+                        extra.Remove(nearest);
+                    }
+                }
+
+                found.AddRange(pairs.SelectMany(p => Differing(p.Item1, p.Item2, known)).Distinct().Select(i => (table.Table, table.Columns[i])));
+            }
+
+            if (found.Count == 0)
+            {
+                return learned;
+            }
+
+            learned = learned.With(new ColumnSet(found));
         }
 
-        return new ColumnSet(differing);
+        return learned;
     }
 
-    private static string KeyOf(TableRows table, string?[] row) => string.Join('\u001f', table.Key.Select(i => row[i] ?? "\u2205"));
+    private static IEnumerable<int> Differing(string?[] a, string?[] b, HashSet<int> known) =>
+        Enumerable.Range(0, a.Length).Where(i => !known.Contains(i) && a[i] != b[i]);
 }
 
 /// <summary>Columns, by table: those learned as nondeterministic, or named <c>--volatile</c>.</summary>

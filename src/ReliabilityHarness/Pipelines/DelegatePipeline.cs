@@ -81,10 +81,16 @@ public sealed class DelegatePipeline(Provider provider, string connectionString,
             await run.WaitAsync(Bound, cancellationToken);
             return new RunOutcome { Succeeded = true, Duration = clock.Elapsed };
         }
-        catch (TimeoutException)
+        catch (TimeoutException) when (!run.IsCompleted)
         {
+            // A delegate cannot be killed: it is asked to stop, and a check cannot go on while it may still write.
             await limit.CancelAsync();
-            return new RunOutcome { Succeeded = false, TimedOut = true, Duration = clock.Elapsed };
+            if (await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None)) != run)
+            {
+                throw new PipelineAbandonedException($"the pipeline did not end within {Bound.TotalSeconds:0.#} s, nor within 10 s of being cancelled: the check cannot go on while it may still write");
+            }
+
+            return new RunOutcome { Succeeded = false, TimedOut = true, Duration = Bound };
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -92,3 +98,6 @@ public sealed class DelegatePipeline(Provider provider, string connectionString,
         }
     }
 }
+
+/// <summary>A .NET pipeline ran past its bound and ignored its cancellation: the check stops rather than judge a database it may still change.</summary>
+public sealed class PipelineAbandonedException(string message) : Exception(message);

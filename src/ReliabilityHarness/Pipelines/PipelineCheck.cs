@@ -15,13 +15,17 @@ public static class PipelineProperty
 }
 
 /// <summary>One property's verdict: held (true), did not (false), or not decided / not asked (null), with its evidence.</summary>
-public sealed record PropertyVerdict(string Property, bool? Ok, int Trials, int Failures, IReadOnlyList<string> Evidence);
+/// <param name="Asked">False when the user chose not to ask it (<c>--concurrency 0</c>); a property asked and not decided keeps the check from holding.</param>
+public sealed record PropertyVerdict(string Property, bool? Ok, int Trials, int Failures, IReadOnlyList<string> Evidence, bool Asked = true);
 
 /// <summary>Everything a check found, property by property.</summary>
 public sealed record CheckReport(string Pipeline, string Engine, string BeforeState, string CrashMethod, ColumnSet Nondeterministic, IReadOnlyList<PropertyVerdict> Properties)
 {
-    /// <summary>No property failed (a property not decided or not asked does not fail the check).</summary>
-    public bool AllHold => Properties.All(p => p.Ok is not false);
+    /// <summary>Every property asked holds: none failed, none was left undecided (one the user did not ask is not counted).</summary>
+    public bool AllHold => Properties.All(p => p.Ok is true || !p.Asked);
+
+    /// <summary>The properties asked that were not decided (no crash point, a clean run that failed, points never reached).</summary>
+    public IEnumerable<PropertyVerdict> Undecided => Properties.Where(p => p.Ok is null && p.Asked);
 
     public PropertyVerdict this[string property] => Properties.Single(p => p.Property == property);
 }
@@ -148,7 +152,7 @@ public sealed class PipelineCheck(Dialect dialect, string connectionString, IRea
         var sampled = points.Count < clean.Points.Count ? $", {points.Count} of {clean.Points.Count} evenly spread" : string.Empty;
         say($"crash trials: {trials.Count} ({clean.Points.Count} points passed by the clean run{sampled}; {moments.Count} random kills)");
 
-        var (mixed, unrecovered, reached) = (new List<string>(), new List<string>(), 0);
+        var (mixed, unrecovered, unreached) = (new List<string>(), new List<string>(), new List<string>());
         string? firstMixed = null, firstUnrecovered = null;
         var partialKinds = new Dictionary<string, int>();
         for (var i = 0; i < trials.Count; i++)
@@ -156,7 +160,11 @@ public sealed class PipelineCheck(Dialect dialect, string connectionString, IRea
             var point = trials[i];
             await before.RestoreAsync(cancellationToken);
             var crash = await pipeline.RunToCrashAsync(point, cancellationToken);
-            reached += crash.Crashed ? 1 : 0;
+            if (!crash.Crashed && point is not MomentPoint)
+            {
+                unreached.Add(point.Describe());
+            }
+
             var left = await CaptureAsync(cancellationToken);
             var fromBefore = left.DifferenceFrom(beforeState, nondeterministic);
             var fromAfter = left.DifferenceFrom(after, nondeterministic);
@@ -184,7 +192,7 @@ public sealed class PipelineCheck(Dialect dialect, string connectionString, IRea
             }
         }
 
-        var summary = $"{trials.Count} crash trial(s) ({clean.Points.Count} point(s) passed by the clean run{sampled}; {moments.Count} random kill(s); {reached} reached their point): "
+        var summary = $"{trials.Count} crash trial(s) ({clean.Points.Count} point(s) passed by the clean run{sampled}; {moments.Count} random kill(s); {points.Count - unreached.Count} of the {points.Count} point(s) reached): "
             + string.Join(", ", partialKinds.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Value} left {k.Key}"));
         var method = $"crash points: {pipeline.CrashMethod}";
         PropertyVerdict atomic, recovers;
@@ -195,9 +203,15 @@ public sealed class PipelineCheck(Dialect dialect, string connectionString, IRea
             return (atomic, recovers);
         }
 
-        atomic = mixed.Count == 0
-            ? new(PipelineProperty.Atomic, true, trials.Count, 0, [summary, method])
-            : new(PipelineProperty.Atomic, false, trials.Count, mixed.Count, [summary, method, .. firstMixed!.Split(Environment.NewLine), $"mixed at: {Few(mixed)}"]);
+        // A point the run never reached tested nothing: the run ended in the after-state without a crash. It happens when
+        // the pipeline takes another path, or its writes come from several processes or threads (strace counts each
+        // one's writes on its own, so the k-th of all of them is no one's k-th). Atomicity is then not decided.
+        var notReached = $"{unreached.Count} of the {points.Count} crash point(s) were never reached (the run ended without crashing): the pipeline took another path than the clean run, or its writes come from several processes or threads, each counted on its own";
+        atomic = mixed.Count > 0
+            ? new(PipelineProperty.Atomic, false, trials.Count, mixed.Count, [summary, method, .. firstMixed!.Split(Environment.NewLine), $"mixed at: {Few(mixed)}"])
+            : unreached.Count > 0
+                ? new(PipelineProperty.Atomic, null, trials.Count, 0, [$"not decided: {notReached}", summary, method, $"not reached: {Few(unreached)}"])
+                : new(PipelineProperty.Atomic, true, trials.Count, 0, [summary, method]);
         recovers = unrecovered.Count == 0
             ? new(PipelineProperty.Recovers, true, trials.Count, 0, [$"after each of the {trials.Count} crash(es) a rerun reached the after-state"])
             : new(PipelineProperty.Recovers, false, trials.Count, unrecovered.Count,
@@ -209,7 +223,7 @@ public sealed class PipelineCheck(Dialect dialect, string connectionString, IRea
     {
         if (options.Concurrency < 2)
         {
-            return new(PipelineProperty.ConcurrentExactlyOnce, null, 0, 0, [$"not asked (--concurrency {options.Concurrency})"]);
+            return new(PipelineProperty.ConcurrentExactlyOnce, null, 0, 0, [$"not asked (--concurrency {options.Concurrency})"], Asked: false);
         }
 
         await before.RestoreAsync(cancellationToken);

@@ -79,14 +79,22 @@ public sealed class ProcessPipeline : PipelineRunner
 
     private async Task<RunOutcome> RunOneAsync(CrashTool.Launch launch, TimeSpan? killAfter, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(launch.Prefix.Count > 0 ? launch.Prefix[0] : command[0])
+        // In a session of its own (setsid), so that whatever the pipeline leaves running — a child in the background, a
+        // daemon — is killed with it when it ends, and no trial runs beside the last one's leftovers.
+        IReadOnlyList<string> line = [.. launch.Prefix, .. command];
+        if (File.Exists(SetSid))
+        {
+            line = [SetSid, .. line];
+        }
+
+        var start = new ProcessStartInfo(line[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var argument in launch.Prefix.Skip(1).Concat(launch.Prefix.Count > 0 ? command : command.Skip(1)))
+        foreach (var argument in line.Skip(1))
         {
             start.ArgumentList.Add(argument);
         }
@@ -98,7 +106,9 @@ public sealed class ProcessPipeline : PipelineRunner
 
         var output = new OutputTail();
         var clock = Stopwatch.StartNew();
-        using var process = new Process { StartInfo = start };
+        using var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.Exited += (_, _) => exited.TrySetResult();
         process.OutputDataReceived += (_, e) => output.Add(e.Data);
         process.ErrorDataReceived += (_, e) => output.Add(e.Data);
         try
@@ -113,38 +123,69 @@ public sealed class ProcessPipeline : PipelineRunner
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var (killed, timedOut) = (false, false);
-        using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+
+        // Waits for the process itself, not for its output to close: a child left in the background may hold it open.
+        var limit = killAfter ?? Bound;
+        bool ended;
+        using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            limit.CancelAfter(killAfter ?? Bound);
+            ended = await Task.WhenAny(exited.Task, Task.Delay(limit, timer.Token)) == exited.Task;
+            await timer.CancelAsync();
+        }
+
+        var (killed, timedOut) = (!ended && killAfter is not null, !ended && killAfter is null);
+        await KillSessionAsync(process);
+        if (!ended)
+        {
+            process.Kill(entireProcessTree: true); // SIGKILL: no handler of the pipeline runs
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        using (var drain = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
             try
             {
-                await process.WaitForExitAsync(limit.Token);
+                await process.WaitForExitAsync(drain.Token);
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
-                (killed, timedOut) = (killAfter is not null, killAfter is null);
-            }
-            finally
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true); // SIGKILL: no handler of the pipeline runs
-                }
+                // The output stays open after the kill (a grandchild outside the session): what was read is kept.
             }
         }
 
-        await process.WaitForExitAsync(CancellationToken.None);
-        var exit = process.ExitCode;
+        var exit = process.HasExited ? process.ExitCode : -1;
         return new RunOutcome
         {
             Succeeded = !killed && !timedOut && exit == 0,
             ExitCode = killed || timedOut ? null : exit,
             Crashed = killed,
             TimedOut = timedOut,
-            Duration = clock.Elapsed,
+            Duration = timedOut ? limit : clock.Elapsed,
             Output = output.ToString(),
         };
+    }
+
+    private const string SetSid = "/usr/bin/setsid";
+
+    /// <summary>SIGKILL to every process left in the run's session (its process group: setsid made the pipeline its leader).</summary>
+    private static async Task KillSessionAsync(Process process)
+    {
+        if (!File.Exists(SetSid))
+        {
+            return;
+        }
+
+        var kill = new ProcessStartInfo("/bin/kill") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in new[] { "-KILL", "--", $"-{process.Id}" })
+        {
+            kill.ArgumentList.Add(argument);
+        }
+
+        using var killer = Process.Start(kill);
+        if (killer is not null)
+        {
+            await killer.WaitForExitAsync(CancellationToken.None); // "no such process" when nothing is left: fine
+        }
     }
 
     private static string Shown(string argument) => argument.Any(char.IsWhiteSpace) ? $"'{argument}'" : argument;

@@ -93,6 +93,8 @@ public sealed class CheckCommandTests
     [TestCase("-- no-such-program-here", "cannot find the pipeline's program 'no-such-program-here'", TestName = "{m}(unknown program)")]
     [TestCase("--kills many -- true", "--kills must be a whole number", TestName = "{m}(kills not a number)")]
     [TestCase("--format yaml -- true", "unknown format 'yaml'", TestName = "{m}(unknown format)")]
+    [TestCase("--table , -- true", "--table names no table", TestName = "{m}(no table)")]
+    [TestCase("--output /no/such/folder/report.json -- true", "the folder /no/such/folder does not exist", TestName = "{m}(output folder missing)")]
     public async Task Bad_use_exits_2_and_says_what_was_expected(string rest, string expected)
     {
         var database = NewDatabasePath();
@@ -103,6 +105,61 @@ public sealed class CheckCommandTests
             Assert.That(run.Code, Is.EqualTo(2));
             Assert.That(run.Error, Does.Contain(expected));
             Assert.That(run.Error, Does.Not.Contain("   at "), "no stack trace for a user's mistake");
+        }
+    }
+
+    [Test]
+    public async Task A_program_that_is_not_executable_exits_2_saying_how_to_run_it()
+    {
+        var database = NewDatabasePath();
+        var script = Path.Combine(Path.GetDirectoryName(database)!, "pipeline.py");
+        await File.WriteAllTextAsync(script, "print('hello')\n");
+
+        var run = await CheckAsync(database, null, "--", script);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(2));
+            Assert.That(run.Error, Does.Contain("is not executable"));
+        }
+    }
+
+    [Test]
+    public async Task A_child_left_running_in_the_background_neither_holds_up_the_run_nor_outlives_it()
+    {
+        var database = NewDatabasePath();
+        await RunPythonAsync("setup_db.py", database);
+        var marker = Path.Combine(Path.GetDirectoryName(database)!, "still-running");
+
+        // The pipeline ends at once; its child would keep the output open for a minute, then leave a file behind.
+        var run = await CheckAsync(database, null, "--format", "json", "--concurrency", "0", "--timeout", "20", "--",
+            "/bin/sh", "-c", $"{Python} {Path.Combine(Lesson, "robust_pipeline.py")} && (sleep 60; touch {marker}) &");
+        var verdicts = Parse(run.Output);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(verdicts[PipelineProperty.CleanRun].Ok, Is.True, string.Join("\n", verdicts[PipelineProperty.CleanRun].Evidence));
+            Assert.That(verdicts[PipelineProperty.CleanRun].Evidence[0], Does.Not.Contain("did not end"));
+            Assert.That(File.Exists(marker), Is.False);
+        }
+    }
+
+    [Test]
+    public async Task Writes_from_two_processes_leave_atomicity_undecided_or_failed_never_holding()
+    {
+        var database = NewDatabasePath();
+        await RunPythonAsync("setup_db.py", database);
+        string Insert(string id) =>
+            $"{Python} -c \"import os, sqlite3; sqlite3.connect(os.environ['RELIABILITY_SQLITE_PATH'], isolation_level=None).execute(\\\"INSERT OR IGNORE INTO payments VALUES ('{id}', 'u', '1.00', 'EUR', 'captured', '2024-01-01')\\\")\"";
+
+        // strace counts each process's writes on its own: the second process's k-th write is no point of the first's.
+        var run = await CheckAsync(database, null, "--format", "json", "--concurrency", "0", "--", "/bin/sh", "-c", $"{Insert("pay_a")} && {Insert("pay_b")}");
+        var atomic = Parse(run.Output)[PipelineProperty.Atomic];
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(1), run.Error);
+            Assert.That(atomic.Ok, Is.Not.True, string.Join("\n", atomic.Evidence));
         }
     }
 
@@ -140,7 +197,7 @@ public sealed class CheckCommandTests
     /// <summary>python3 of the system where there is one (faster to start than a version manager's shim).</summary>
     internal static string Python => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 
-    private static async Task<(CliRun Run, Dictionary<string, Verdict> Verdicts)> CheckLessonAsync(string script, params string[] options)
+    private async Task<(CliRun Run, Dictionary<string, Verdict> Verdicts)> CheckLessonAsync(string script, params string[] options)
     {
         var database = NewDatabasePath();
         var run = await CheckAsync(database, $"{Python} {Path.Combine(Lesson, "setup_db.py")}", [.. options, "--format", "json", "--", Python, Path.Combine(Lesson, script)]);
@@ -186,9 +243,23 @@ public sealed class CheckCommandTests
     private static bool OnPath(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Any(folder => File.Exists(Path.Combine(folder, program)));
 
-    private static string NewDatabasePath()
+    private readonly List<string> folders = [];
+
+    [TearDown]
+    public void RemoveFolders()
+    {
+        foreach (var folder in folders)
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+
+        folders.Clear();
+    }
+
+    private string NewDatabasePath()
     {
         var folder = Directory.CreateTempSubdirectory("reliability-check-test-").FullName;
+        folders.Add(folder);
         return Path.Combine(folder, "lesson.db");
     }
 
