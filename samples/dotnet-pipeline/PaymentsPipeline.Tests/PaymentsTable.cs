@@ -74,7 +74,10 @@ internal static class PaymentsTable
         await ExecuteAsync(connection, "DROP TABLE IF EXISTS payments", cancellationToken);
         await ExecuteAsync(connection, CreateSql(dialect), cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await PaymentsInsert.ExecuteAsync(dialect, connection, transaction, Stored, cancellationToken);
+        foreach (var rows in Stored.Chunk(PaymentsInsert.RowsPerStatement))
+        {
+            await PaymentsInsert.ExecuteAsync(dialect, connection, transaction, rows, cancellationToken);
+        }
         await transaction.CommitAsync(cancellationToken);
     }
 
