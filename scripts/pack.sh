@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Packs the core, every provider and the `reliability` tool into artifacts/packages, a local folder feed
+# Packs every packable project of the solution (the core, every provider, the NUnit fixture ReliabilityHarness.NUnit and
+# the `reliability` tool) into artifacts/packages, a local folder feed
 # (samples/dotnet-pipeline/nuget.config reads it; `dotnet tool install --add-source artifacts/packages ...` too).
 # Our packages from an earlier run are removed first, from the folder and from the local NuGet cache: NuGet never
 # looks at a feed again for a version it has cached, so a repack of the same version would not be consumed.
