@@ -29,7 +29,15 @@ public static class PipelineEngines
     public static IReadOnlyList<Provider> Providers { get; } =
         [SqliteProvider.Create(), PostgreSqlProvider.Create(), SqlServerProvider.Create(), MariaDbProvider.Create(), DuckDbProvider.Create()];
 
-    public static IEnumerable<TestFixtureData> All => Providers.Select(p => new TestFixtureData(p).SetArgDisplayNames(p.DisplayName));
+    public static IEnumerable<TestFixtureData> All => Where(_ => true);
+
+    /// <summary>
+    /// The engines your pipeline supports, for a source of your own: <c>public static IEnumerable&lt;TestFixtureData&gt;
+    /// Engines =&gt; PipelineEngines.Where(p =&gt; p.Name != "sqlserver");</c> — an engine left out gets no tests at all,
+    /// rather than tests that are skipped.
+    /// </summary>
+    public static IEnumerable<TestFixtureData> Where(Func<Provider, bool> supported) =>
+        Providers.Where(supported).Select(p => new TestFixtureData(p).SetArgDisplayNames(p.DisplayName));
 
     /// <summary>The engine of <paramref name="provider"/>, found once per test run; ignored or failed (HARNESS_REQUIRE) when there is none.</summary>
     public static async Task<EngineServer> RequireAsync(Provider provider)

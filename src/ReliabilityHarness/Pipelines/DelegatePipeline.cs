@@ -16,9 +16,20 @@ public sealed class PipelineDatabase(Provider provider, string connectionString,
     /// <summary>The connection string of the database under check (to open connections the harness does not see: none should).</summary>
     public string ConnectionString { get; } = connectionString;
 
-    /// <summary>An open connection of the engine's driver, wrapped so its statements are counted and faulted.</summary>
-    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default) =>
-        FaultInjectingConnection.Wrap(await Provider.Dialect.OpenAsync(ConnectionString, cancellationToken), faults);
+    /// <summary>
+    /// An open connection of the engine's driver, wrapped so its statements are counted and faulted. Once a crash trial
+    /// has severed a session, no connection opens again in that run: a crashed process does not reconnect, so a
+    /// pipeline's retry (the fault is transient, as a lost connection is) cannot carry the run past its crash.
+    /// </summary>
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
+    {
+        if (faults.Mode == FaultMode.Sever && faults.FaultedStatement is { } crashed)
+        {
+            throw new InvalidOperationException($"the run crashed before statement {faults.FaultAt} ({crashed}): no connection opens after a crash");
+        }
+
+        return FaultInjectingConnection.Wrap(await Provider.Dialect.OpenAsync(ConnectionString, cancellationToken), faults);
+    }
 }
 
 /// <summary>
