@@ -49,7 +49,15 @@ public sealed class PipelineCheck(Dialect dialect, string connectionString, IRea
 {
     private readonly CheckOptions options = options ?? new CheckOptions();
 
+    /// <summary>Runs every trial; at the end the before-state is put back, so the database is left as the check found it.</summary>
     public async Task<CheckReport> RunAsync(Action<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var report = await TrialsAsync(progress, cancellationToken);
+        await before.RestoreAsync(cancellationToken);
+        return report;
+    }
+
+    private async Task<CheckReport> TrialsAsync(Action<string>? progress, CancellationToken cancellationToken)
     {
         var say = progress ?? (_ => { });
         var verdicts = new List<PropertyVerdict>();
