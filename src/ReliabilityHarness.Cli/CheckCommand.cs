@@ -16,7 +16,7 @@ internal static class CheckCommand
 
     public static async Task<int> RunAsync(Arguments arguments, IReadOnlyList<string>? pipelineCommand, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken)
     {
-        var provider = Target.ProviderNamed(arguments.Required("provider"));
+        var provider = Target.ProviderNamed(arguments.Get("provider") ?? "sqlite");
         var tables = arguments.Required("table").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Table).ToList();
         if (tables.Count == 0)
         {
