@@ -5,7 +5,8 @@ namespace ReliabilityHarness.Histories;
 /// long chain cannot overflow the stack): a valid history has none but single transactions, and then nothing else
 /// runs. Within each component, for each kind, a breadth-first search from the target of each edge that can start
 /// such a cycle (a ww edge for G0, wr for G1c, rw for G-single and G2-item) back to its source, over the edges the
-/// kind allows: the shortest cycle through that edge.
+/// kind allows: the shortest cycle through that edge. A G2-item search whose shortest walk with a second rw edge
+/// repeats a transaction reports nothing from that edge: it may miss a longer G2-item, never invent one.
 /// </summary>
 internal static class Cycles
 {
@@ -104,8 +105,15 @@ internal static class Cycles
 
     private static void Report(Graph graph, ListAppendChecker.Findings found, AnomalyKind kind, List<RawEdge> cycle, HashSet<string> seen)
     {
-        // One cycle found from several of its edges is one anomaly: named by its nodes, rotated to start at the least.
+        // The layered search of G2-item can return a walk through one transaction twice (T2 -rw-> T0 -wr-> T2 -rw-> T0
+        // -wr-> T2: a G-single gone round twice). That is no cycle of its own: reported nothing, never a false G2-item.
         var nodes = cycle.Select(e => e.From).ToList();
+        if (nodes.Distinct().Count() != nodes.Count)
+        {
+            return;
+        }
+
+        // One cycle found from several of its edges is one anomaly: named by its nodes, rotated to start at the least.
         var least = nodes.IndexOf(nodes.Min());
         var name = string.Join(' ', nodes.Skip(least).Concat(nodes.Take(least)).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)))
             + string.Concat(cycle.Skip(least).Concat(cycle.Take(least)).Select(e => e.Kind));

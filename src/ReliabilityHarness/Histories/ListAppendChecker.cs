@@ -193,10 +193,11 @@ public static class ListAppendChecker
             {
                 var values = read.Values!;
                 var order = orders[read.Key];
-                if (values.Count > 0 && writers.TryGetValue((read.Key, values[^1]), out var last))
+                var lastWriter = values.Count > 0 && writers.TryGetValue((read.Key, values[^1]), out var last) ? last.Writer : null;
+                if (lastWriter is not null)
                 {
-                    graph.Add(last.Writer, reader, EdgeKind.WR, read.Key, values[^1],
-                        () => $"{reader.Name} read key {read.Key} = {Tail(values)}, the last value {last.Writer.Name} appended");
+                    graph.Add(lastWriter, reader, EdgeKind.WR, read.Key, values[^1],
+                        () => $"{reader.Name} read key {read.Key} = {Tail(values)}, the last value {lastWriter.Name} appended");
                 }
 
                 // The seeded flaw: the anti-dependencies are never inferred.
@@ -206,8 +207,11 @@ public static class ListAppendChecker
                 }
 
                 // The state the read saw is followed, in the key's version order, by the next value's append.
+                // A read that ended inside another transaction's appends (G1b, reported above) is not also an
+                // anti-dependency on that same transaction: the cycle it would make says nothing new.
                 var at = values.Count == 0 ? 0 : IndexIn(order, values);
-                if (at >= 0 && at < order.Count && writers.TryGetValue((read.Key, order[at]), out var next))
+                if (at >= 0 && at < order.Count && writers.TryGetValue((read.Key, order[at]), out var next)
+                    && next.Writer != lastWriter)
                 {
                     var appended = order[at];
                     graph.Add(reader, next.Writer, EdgeKind.RW, read.Key, appended, () => values.Count == 0

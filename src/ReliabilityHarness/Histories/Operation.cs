@@ -32,6 +32,13 @@ public sealed record Append(HistoryKey Key, long Value) : MicroOp(Key)
 /// <summary><c>[:r k [v …]]</c>: reads the list at <paramref name="Key"/>; <paramref name="Values"/> is null when not known (an invocation).</summary>
 public sealed record Read(HistoryKey Key, IReadOnlyList<long>? Values) : MicroOp(Key)
 {
+    /// <summary>Equal when the key and the list are (element by element), so that two reads of one history compare.</summary>
+    public bool Equals(Read? other) =>
+        other is not null && Key == other.Key
+        && (Values is null ? other.Values is null : other.Values is not null && Values.SequenceEqual(other.Values));
+
+    public override int GetHashCode() => HashCode.Combine(Key, Values?.Count);
+
     public override string ToString() => $"[:r {Key} {(Values is null ? "nil" : $"[{string.Join(' ', Values)}]")}]";
 }
 
