@@ -59,22 +59,29 @@ public static class ListAppendChecker
     private sealed class Inference(IReadOnlyList<Transaction> transactions, Findings found)
     {
         /// <summary>Who appended each value to each key, and whether it was that transaction's last append to the key.</summary>
-        private readonly Dictionary<(HistoryKey Key, long Value), (Transaction Writer, bool Last)> writers = [];
+        /// <remarks>Per key, then per value: a read's elements are looked up without hashing the key each time.</remarks>
+        private readonly Dictionary<HistoryKey, Dictionary<long, (Transaction Writer, bool Last)>> writers = [];
 
         private readonly List<(Transaction Reader, Read Read)> reads = [];
 
         private readonly HashSet<Transaction> committedInfo = [];
 
+        /// <summary>For each read (same position as in <see cref="reads"/>), whether it is a prefix of its key's version order.</summary>
+        private bool[] prefix = [];
+
         public Graph Run()
         {
             IndexAppendsAndReads();
-            CheckReadValues();
             var orders = VersionOrders();
+            CheckReadValues(orders);
             var graph = new Graph(transactions.Where(InGraph));
             AddWriteWrite(graph, orders);
             AddReadEdges(graph, orders);
             return graph;
         }
+
+        private Dictionary<long, (Transaction Writer, bool Last)> Of(HistoryKey key) =>
+            writers.TryGetValue(key, out var ofKey) ? ofKey : writers[key] = [];
 
         private bool InGraph(Transaction t) => t.Outcome == Outcome.Ok || committedInfo.Contains(t);
 
@@ -87,7 +94,7 @@ public static class ListAppendChecker
                 {
                     if (op is Append append)
                     {
-                        writers.TryAdd((append.Key, append.Value), (transaction, false));
+                        Of(append.Key).TryAdd(append.Value, (transaction, false));
                         last[append.Key] = append.Value;
                     }
                     else if (op is Read { Values: not null } read && transaction.Outcome == Outcome.Ok)
@@ -98,52 +105,88 @@ public static class ListAppendChecker
 
                 foreach (var (key, value) in last)
                 {
-                    if (writers[(key, value)].Writer == transaction)
+                    var ofKey = Of(key);
+                    if (ofKey[value].Writer == transaction)
                     {
-                        writers[(key, value)] = (transaction, true);
+                        ofKey[value] = (transaction, true);
                     }
                 }
             }
         }
 
         /// <summary>Duplicates, garbage, aborted and intermediate reads; which :info transactions a read proves committed.</summary>
-        private void CheckReadValues()
+        /// <remarks>
+        /// A read that is a prefix of its key's version order holds what the order's first elements hold: the order is
+        /// scanned once and each such read looks up where the first duplicate, garbage or failed value sits. Only the
+        /// reads that are no prefix are scanned element by element.
+        /// </remarks>
+        private void CheckReadValues(Dictionary<HistoryKey, IReadOnlyList<long>> orders)
         {
-            foreach (var (reader, read) in reads)
+            var scanned = orders.ToDictionary(o => o.Key, o => Scan(o.Value, Of(o.Key)));
+            for (var i = 0; i < reads.Count; i++)
             {
-                var seen = new HashSet<long>();
-                foreach (var value in read.Values!)
+                var (reader, read) = reads[i];
+                var ofKey = Of(read.Key);
+                Report(reader, read, prefix[i] ? scanned[read.Key] : Scan(read.Values!, ofKey), ofKey);
+            }
+        }
+
+        /// <summary>Where in <paramref name="values"/> the first duplicate, garbage and failed value sit (-1: none); marks the :info writers seen.</summary>
+        private (int Duplicate, int Garbage, int Failed) Scan(IReadOnlyList<long> values, Dictionary<long, (Transaction Writer, bool Last)> ofKey)
+        {
+            var (duplicate, garbage, failed) = (-1, -1, -1);
+            var seen = new HashSet<long>(values.Count);
+            for (var i = 0; i < values.Count; i++)
+            {
+                if (!seen.Add(values[i]) && duplicate < 0)
                 {
-                    if (!seen.Add(value))
-                    {
-                        found.Add(AnomalyKind.DuplicateElements, () => new(AnomalyKind.DuplicateElements, [reader], [],
-                            $"{reader.Name} read key {read.Key} = {List(read.Values)}: {value} appears more than once"));
-                    }
-
-                    if (!writers.TryGetValue((read.Key, value), out var writer))
-                    {
-                        found.Add(AnomalyKind.GarbageRead, () => new(AnomalyKind.GarbageRead, [reader], [],
-                            $"{reader.Name} read key {read.Key} = {List(read.Values)}: no transaction appended {value}"));
-                        continue;
-                    }
-
-                    if (writer.Writer.Outcome == Outcome.Fail)
-                    {
-                        found.Add(AnomalyKind.G1a, () => new(AnomalyKind.G1a, [reader, writer.Writer], [],
-                            $"{reader.Name} read key {read.Key} = {List(read.Values)}, with {value} appended by {writer.Writer.Name}, which failed"));
-                    }
-                    else if (writer.Writer.Outcome == Outcome.Info)
-                    {
-                        committedInfo.Add(writer.Writer);
-                    }
+                    duplicate = i;
                 }
 
-                if (read.Values!.Count > 0 && writers.TryGetValue((read.Key, read.Values[^1]), out var final)
-                    && !final.Last && final.Writer != reader && final.Writer.Outcome != Outcome.Fail)
+                if (!ofKey.TryGetValue(values[i], out var writer))
                 {
-                    found.Add(AnomalyKind.G1b, () => new(AnomalyKind.G1b, [reader, final.Writer], [],
-                        $"{reader.Name} read key {read.Key} = {List(read.Values)}, ending at {read.Values[^1]}, which {final.Writer.Name} appended but then appended more to key {read.Key}: an intermediate state"));
+                    garbage = garbage < 0 ? i : garbage;
                 }
+                else if (writer.Writer.Outcome == Outcome.Fail)
+                {
+                    failed = failed < 0 ? i : failed;
+                }
+                else if (writer.Writer.Outcome == Outcome.Info)
+                {
+                    committedInfo.Add(writer.Writer);
+                }
+            }
+
+            return (duplicate, garbage, failed);
+        }
+
+        private void Report(Transaction reader, Read read, (int Duplicate, int Garbage, int Failed) at, Dictionary<long, (Transaction Writer, bool Last)> ofKey)
+        {
+            var values = read.Values!;
+            if (at.Duplicate >= 0 && at.Duplicate < values.Count)
+            {
+                found.Add(AnomalyKind.DuplicateElements, () => new(AnomalyKind.DuplicateElements, [reader], [],
+                    $"{reader.Name} read key {read.Key} = {List(values)}: {values[at.Duplicate]} appears more than once"));
+            }
+
+            if (at.Garbage >= 0 && at.Garbage < values.Count)
+            {
+                found.Add(AnomalyKind.GarbageRead, () => new(AnomalyKind.GarbageRead, [reader], [],
+                    $"{reader.Name} read key {read.Key} = {List(values)}: no transaction appended {values[at.Garbage]}"));
+            }
+
+            if (at.Failed >= 0 && at.Failed < values.Count)
+            {
+                var writer = ofKey[values[at.Failed]].Writer;
+                found.Add(AnomalyKind.G1a, () => new(AnomalyKind.G1a, [reader, writer], [],
+                    $"{reader.Name} read key {read.Key} = {List(values)}, with {values[at.Failed]} appended by {writer.Name}, which failed"));
+            }
+
+            if (values.Count > 0 && ofKey.TryGetValue(values[^1], out var final)
+                && !final.Last && final.Writer != reader && final.Writer.Outcome != Outcome.Fail)
+            {
+                found.Add(AnomalyKind.G1b, () => new(AnomalyKind.G1b, [reader, final.Writer], [],
+                    $"{reader.Name} read key {read.Key} = {List(values)}, ending at {values[^1]}, which {final.Writer.Name} appended but then appended more to key {read.Key}: an intermediate state"));
             }
         }
 
@@ -159,10 +202,13 @@ public static class ListAppendChecker
                 }
             }
 
-            foreach (var (reader, read) in reads)
+            prefix = new bool[reads.Count];
+            for (var i = 0; i < reads.Count; i++)
             {
+                var (reader, read) = reads[i];
                 var best = longest[read.Key];
-                if (!IsPrefix(read.Values!, best.Values))
+                prefix[i] = IsPrefix(read.Values!, best.Values);
+                if (!prefix[i])
                 {
                     found.Add(AnomalyKind.IncompatibleOrder, () => new(AnomalyKind.IncompatibleOrder, [reader, best.Reader], [],
                         $"key {read.Key}: {reader.Name} read {List(read.Values!)}, {best.Reader.Name} read {List(best.Values)}; neither is a prefix of the other"));
@@ -176,9 +222,10 @@ public static class ListAppendChecker
         {
             foreach (var (key, order) in orders)
             {
+                var ofKey = Of(key);
                 for (var i = 0; i + 1 < order.Count; i++)
                 {
-                    if (writers.TryGetValue((key, order[i]), out var first) && writers.TryGetValue((key, order[i + 1]), out var next))
+                    if (ofKey.TryGetValue(order[i], out var first) && ofKey.TryGetValue(order[i + 1], out var next))
                     {
                         var (a, b) = (order[i], order[i + 1]);
                         graph.Add(first.Writer, next.Writer, EdgeKind.WW, key, b, () => $"{next.Writer.Name} appended {b} to key {key} after {first.Writer.Name}'s {a}");
@@ -189,11 +236,13 @@ public static class ListAppendChecker
 
         private void AddReadEdges(Graph graph, Dictionary<HistoryKey, IReadOnlyList<long>> orders)
         {
-            foreach (var (reader, read) in reads)
+            for (var i = 0; i < reads.Count; i++)
             {
+                var (reader, read) = reads[i];
                 var values = read.Values!;
                 var order = orders[read.Key];
-                var lastWriter = values.Count > 0 && writers.TryGetValue((read.Key, values[^1]), out var last) ? last.Writer : null;
+                var ofKey = Of(read.Key);
+                var lastWriter = values.Count > 0 && ofKey.TryGetValue(values[^1], out var last) ? last.Writer : null;
                 if (lastWriter is not null)
                 {
                     graph.Add(lastWriter, reader, EdgeKind.WR, read.Key, values[^1],
@@ -209,8 +258,8 @@ public static class ListAppendChecker
                 // The state the read saw is followed, in the key's version order, by the next value's append.
                 // A read that ended inside another transaction's appends (G1b, reported above) is not also an
                 // anti-dependency on that same transaction: the cycle it would make says nothing new.
-                var at = values.Count == 0 ? 0 : IndexIn(order, values);
-                if (at >= 0 && at < order.Count && writers.TryGetValue((read.Key, order[at]), out var next)
+                var at = prefix[i] ? values.Count : -1;
+                if (at >= 0 && at < order.Count && ofKey.TryGetValue(order[at], out var next)
                     && next.Writer != lastWriter)
                 {
                     var appended = order[at];
@@ -220,10 +269,6 @@ public static class ListAppendChecker
                 }
             }
         }
-
-        /// <summary>Where the value after the read's state sits in the order: its length when a prefix, -1 otherwise.</summary>
-        private static int IndexIn(IReadOnlyList<long> order, IReadOnlyList<long> values) =>
-            IsPrefix(values, order) ? values.Count : -1;
     }
 
     private static bool IsPrefix(IReadOnlyList<long> candidate, IReadOnlyList<long> of)
