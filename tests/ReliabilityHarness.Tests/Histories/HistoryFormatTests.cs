@@ -1,4 +1,5 @@
 using ReliabilityHarness.Histories;
+using ReliabilityHarness.Tests.Input;
 
 namespace ReliabilityHarness.Tests.Histories;
 
@@ -75,6 +76,16 @@ public sealed class HistoryFormatTests
     {
         var refused = Assert.Throws<HistoryFormatException>(() => Transaction.Pair(HistoryFormat.Parse(text)));
         Assert.That(refused.Message, Is.EqualTo(message));
+    }
+
+    [Test]
+    public void A_history_file_is_named_in_the_message_with_the_line_and_column()
+    {
+        using var files = new TempFiles();
+        var path = files.Write("run-7.edn", Elle.ReplaceLineEndings("\n") + "\n{:type :ok, :value [[:append 1 2] [:r 1 [2 }\n");
+        var refused = Assert.Throws<HistoryFormatException>(() => HistoryFormat.ReadFile(path));
+        Assert.That((refused.Message, refused.File, refused.Line, refused.Column),
+            Is.EqualTo(("run-7.edn:7:44: expected a value or ']', got '}'", "run-7.edn", 7, 44)));
     }
 
     [Test]
