@@ -130,7 +130,7 @@ public static class HistoryFormat
         var key = parts[1].Value switch
         {
             long n => HistoryKey.Of(n),
-            string s => new HistoryKey("\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\""),
+            string s => new HistoryKey(Quoted(s)),
             EdnKeyword k => new HistoryKey(k.ToString()),
             _ => throw reader.Error(parts[1].Line, parts[1].Column, $"expected a key (an integer, a string or a keyword), got {parts[1].Shown}"),
         };
@@ -146,6 +146,11 @@ public static class HistoryFormat
             _ => throw reader.Error(parts[0].Line, parts[0].Column, $"expected :append or :r, got {parts[0].Shown}"),
         };
     }
+
+    /// <summary>A string as EDN writes it: quoted, with the escapes the reader knows (so a key never breaks its line).</summary>
+    private static string Quoted(string text) => "\"" + text
+        .Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)
+        .Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal) + "\"";
 
     private static EdnNode Required(EdnReader reader, EdnNode map, Dictionary<string, EdnNode> entries, string key) =>
         entries.TryGetValue(key, out var value) ? value : throw reader.Error(map.Line, map.Column, $"expected the operation map to have :{key}");

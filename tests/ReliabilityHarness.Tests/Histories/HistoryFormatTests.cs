@@ -103,6 +103,15 @@ public sealed class HistoryFormatTests
     }
 
     [Test]
+    public void String_and_keyword_keys_are_written_back_as_they_were_read()
+    {
+        const string Text = "{:type :invoke, :value [[:append \"a \\\"b\\\"\\n\" 1] [:r :k nil]], :process 0}\n";
+        var operations = HistoryFormat.Parse(Text);
+        Assert.That(HistoryFormat.Format(operations), Is.EqualTo(Text));
+        Assert.That(operations[0].Value.Select(m => m.Key.Edn), Is.EqualTo(new[] { "\"a \\\"b\\\"\\n\"", ":k" }));
+    }
+
+    [Test]
     public void An_invocation_that_never_completed_is_an_unknown_outcome()
     {
         var transactions = Transaction.Pair(HistoryFormat.Parse("""
