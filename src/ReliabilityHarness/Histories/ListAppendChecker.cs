@@ -22,8 +22,9 @@ public static class ListAppendChecker
     /// <summary>The most BFS steps one kind's cycle search may take in one strongly connected component.</summary>
     private const long SearchBudget = 20_000_000;
 
-    /// <summary>Checks the operations of a history (see <see cref="HistoryFormat.Parse"/>).</summary>
-    public static CheckResult Check(IReadOnlyList<Operation> history) => Check(Transaction.Pair(history));
+    /// <summary>Checks the operations of a history (see <see cref="HistoryFormat.Parse"/>); <paramref name="file"/> names it in a pairing error.</summary>
+    /// <exception cref="HistoryFormatException">A completion without its invocation, or two invocations open on one process.</exception>
+    public static CheckResult Check(IReadOnlyList<Operation> history, string file = "history.edn") => Check(Transaction.Pair(history, file));
 
     /// <summary>Checks paired transactions.</summary>
     public static CheckResult Check(IReadOnlyList<Transaction> transactions)
