@@ -45,6 +45,9 @@ public enum Flaw
 
     /// <summary>The unreliable strategy (a negative control) runs inside one transaction, so it no longer fails as it should.</summary>
     UnreliableInOneTransaction,
+
+    /// <summary>The history checker's inference drops every read-write (anti-dependency) edge, so G-single and G2-item go unseen.</summary>
+    DropsReadWriteEdges,
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using ReliabilityHarness.Cli;
 using ReliabilityHarness.Flaws;
+using ReliabilityHarness.Tests.Histories;
 using ReliabilityHarness.Tests.Ingest;
 using ReliabilityHarness.Tests.Input;
 using ReliabilityHarness.Tests.Scenarios;
@@ -38,6 +39,9 @@ public static class FaultCatalog
     /// <summary>The engine-free suites of the input and of SQL Server's statements.</summary>
     public static readonly IReadOnlyList<Type> EngineFree = [typeof(AmountTests), typeof(PaymentCsvTests), typeof(SqlServerStatementTests)];
 
+    /// <summary>The history checker's negative controls: one hand-built history per anomaly (engine-free).</summary>
+    public static readonly IReadOnlyList<Type> Histories = [typeof(ListAppendCheckerTests)];
+
     public static readonly IReadOnlyList<Fault> All =
     [
         new("commits-on-failure", Flaw.CommitsOnFailure, Ingest, Note:
@@ -57,10 +61,13 @@ public static class FaultCatalog
         new("unreliable-in-one-transaction", Flaw.UnreliableInOneTransaction, Ingest),
         new("rounds-a-fifth-fractional-digit", Flaw.RoundsAFifthFractionalDigit, EngineFree),
         new("merge-without-holdlock", Flaw.MergeWithoutHoldlock, EngineFree),
+        new("drops-read-write-edges", Flaw.DropsReadWriteEdges, Histories, Note:
+            "Without anti-dependencies no cycle has an rw edge: G-single and G2-item go unseen, and a history with read or write "
+            + "skew is judged serializable."),
     ];
 
     /// <summary>The real code through every suite the catalogue uses: the control, which must stay green.</summary>
-    public static readonly Fault RealCode = new("none (the real code)", Flaw.None, [.. Ingest, .. EngineFree]);
+    public static readonly Fault RealCode = new("none (the real code)", Flaw.None, [.. Ingest, .. EngineFree, .. Histories]);
 
     /// <summary>One case per fault and engine it applies to (one for an engine-free fault), and the control per engine and engine-free.</summary>
     public static IEnumerable<TestFixtureData> Cases()
