@@ -25,6 +25,10 @@ internal sealed class Arguments
 
     public string Required(string name) => Get(name) ?? throw new UsageException($"'{Command}' needs --{name}");
 
+    /// <summary>The value of the command's positional argument <paramref name="name"/> (e.g. <c>histories check</c>'s file).</summary>
+    public string? Argument(string name) =>
+        result.CommandResult.Command.Arguments.FirstOrDefault(a => a.Name == name) is Argument<string> argument ? result.GetValue(argument) : null;
+
     /// <summary>The commands, each with <paramref name="run"/> as its action (given the command's arguments).</summary>
     public static RootCommand Define(Func<Arguments, CancellationToken, Task<int>> run)
     {
@@ -32,7 +36,17 @@ internal sealed class Arguments
         var root = new RootCommand("A reliability harness for data pipelines: atomic on a crash, idempotent on a rerun, honest about each engine.");
         foreach (var command in Commands())
         {
-            command.SetAction((result, cancellationToken) => run(new Arguments(command.Name, result), cancellationToken));
+            // A command with subcommands (histories) acts through them: "histories check".
+            foreach (var sub in command.Subcommands)
+            {
+                sub.SetAction((result, cancellationToken) => run(new Arguments($"{command.Name} {sub.Name}", result), cancellationToken));
+            }
+
+            if (command.Subcommands.Count == 0)
+            {
+                command.SetAction((result, cancellationToken) => run(new Arguments(command.Name, result), cancellationToken));
+            }
+
             root.Subcommands.Add(command);
         }
 
@@ -56,6 +70,18 @@ internal sealed class Arguments
             Option("--output", "Write the report to this file instead of standard output."),
         };
         yield return Check();
+        yield return new Command("histories", "Random concurrent histories and the anomaly checker (Elle's list-append model).")
+        {
+            Subcommands =
+            {
+                new Command("check", "Check a list-append history in Elle's EDN format, from the history alone: the anomalies it shows (G0, G1a, G1b, G1c, G-single, G2-item, incompatible orders, duplicated and garbage reads), each with a minimal cycle, and whether it is valid for a consistency model. Exit 0 valid, 1 anomalies the model forbids, 2 malformed.")
+                {
+                    new Argument<string>("file") { Description = "The history: one operation map per line ({:type :invoke|:ok|:fail|:info, :f :txn, :value [[:append k v] [:r k [v …]]], :process p, :index i})." },
+                    Option("--model", "read-committed, snapshot-isolation, repeatable-read or serializable (default)."),
+                    Option("--format", "table (default), markdown or json."),
+                },
+            },
+        };
         yield return new Command("bench", "Ingest speed and memory against the engine's own bulk idiom (psql \\copy, sqlite3 .import, DuckDB COPY): first load, rerun, a tenth as many rows.")
         {
             Option("--providers", "Comma-separated engines (default: sqlite,postgresql)."),

@@ -31,6 +31,9 @@ public static class Cli
                   -- COMMAND [ARGS…]                   your own pipeline (any program) under every crash point, a rerun
                                                        and K copies at once: atomic, recovers, rerun-idempotent,
                                                        concurrent-exactly-once
+          histories check FILE.edn [--model read-committed|snapshot-isolation|repeatable-read|serializable]
+                  [--format table|markdown|json]       a list-append history (Elle's EDN) checked for anomalies;
+                                                       exit 0 valid for the model, 1 it is not, 2 malformed
 
         providers: sqlite (default, Data Source=payments.db), duckdb (Data Source=payments.duckdb),
                    postgresql (HARNESS_POSTGRESQL, else Docker), sqlserver (HARNESS_SQLSERVER, else Docker),
@@ -75,6 +78,7 @@ public static class Cli
                     "matrix" => await MatrixCommand.RunAsync(arguments, output, error, environment, token),
                     "bench" => await BenchCommand.RunAsync(arguments, output, error, environment, token),
                     "check" => await CheckCommand.RunAsync(arguments, pipeline, output, error, environment, token),
+                    "histories check" => await HistoriesCommand.CheckAsync(arguments, output, error, token),
                     _ => throw new UsageException($"unknown command '{arguments.Command}'"),
                 };
             });
