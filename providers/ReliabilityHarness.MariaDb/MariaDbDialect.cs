@@ -133,6 +133,9 @@ public sealed class MariaDbDialect : Dialect
     // sees its connection end ("Failed to read the result set", an end of stream underneath).
     public override string? TerminateSessionSql => "KILL @session";
 
+    // TEXT holds at most 65,535 bytes (mariadb.com/kb/en/text/); a long history's list outgrows it.
+    public override string UnboundedTextType => "longtext";
+
     public override string Quote(string identifier) => SqlIdentifier.Quote(identifier, '`', '`');
 
     // UseAffectedRows: report rows changed, not rows matched (MySqlConnector's default), so an upsert that

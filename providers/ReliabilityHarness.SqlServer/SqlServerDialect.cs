@@ -180,6 +180,9 @@ public sealed class SqlServerDialect : Dialect
 
     private const string TruncateDocs = "learn.microsoft.com/sql/t-sql/statements/truncate-table-transact-sql (not observed by this repository's CI)";
 
+    // text is deprecated and CONCAT refuses it (learn.microsoft.com/sql/t-sql/functions/concat-transact-sql); nvarchar(max) is its successor.
+    public override string UnboundedTextType => "nvarchar(max)";
+
     public override string Quote(string identifier) => SqlIdentifier.Quote(identifier, '[', ']');
 
     public override DbConnection CreateConnection(string connectionString) => new SqlConnection(connectionString);

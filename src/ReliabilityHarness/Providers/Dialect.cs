@@ -209,6 +209,12 @@ public abstract class Dialect
     public virtual IReadOnlyList<string> DeleteTrigger(string quotedTable, string quotedLog, string name) =>
         [$"CREATE TRIGGER {Quote(name)} AFTER DELETE ON {quotedTable} FOR EACH ROW INSERT INTO {quotedLog} (note) VALUES ('deleted')"];
 
+    /// <summary>
+    /// The type of a text column without a practical length limit, for the list-append histories' lists: SQL's
+    /// <c>text</c> unless the engine spells it otherwise (SQL Server's <c>text</c> is deprecated and CONCAT refuses it).
+    /// </summary>
+    public virtual string UnboundedTextType => "text";
+
     /// <summary>A statement that adds @count rows to <paramref name="quotedTable"/> (column <c>label</c>) on the server, for timing.</summary>
     public virtual string Fill(string quotedTable) =>
         $"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < @count) INSERT INTO {quotedTable} (label) SELECT 'row' FROM n";
