@@ -74,6 +74,19 @@ internal sealed class Arguments
         {
             Subcommands =
             {
+                new Command("run", "Run Elle's list-append workload on each engine at each isolation level asked that it offers (others: not applicable), each in a database of its own: K clients, N random transactions of appends and reads over M keys, every transaction recorded as invoked then ok, failed or unknown; each history checked. A row per engine and level: ok/fail/info, the anomalies found, the models the history is valid for. Exit 0 (an observation), 2 bad use, 3 an engine unavailable.")
+                {
+                    Option("--providers", "Comma-separated engines (default: sqlite)."),
+                    Option("--levels", "Comma-separated: read-committed, repeatable-read, serializable, snapshot (default: all four)."),
+                    Option("--clients", "Clients at once, each on its own connection (default 8)."),
+                    Option("--txns", "Transactions per engine and level, over all clients (default 2,000)."),
+                    Option("--keys", "Keys, each a list (default 16; fewer: more contention)."),
+                    Option("--seed", "Seeds what the clients ask for (default 0); the interleaving is the engine's."),
+                    Option("--faults", "none (default; severed sessions, killed clients and crashes are not built yet)."),
+                    Option("--format", "table (default), markdown or json."),
+                    Option("--output", "Write the report to this file instead of standard output."),
+                    Option("--history-dir", "Write each history to DIR/<engine>-<level>.edn (Elle's format), for histories check or Elle."),
+                },
                 new Command("check", "Check a list-append history in Elle's EDN format, from the history alone: the anomalies it shows (G0, G1a, G1b, G1c, G-single, G2-item, incompatible orders, duplicated and garbage reads), each with a minimal cycle, and whether it is valid for a consistency model. Exit 0 valid, 1 anomalies the model forbids, 2 malformed.")
                 {
                     new Argument<string>("file") { Description = "The history: one operation map per line ({:type :invoke|:ok|:fail|:info, :f :txn, :value [[:append k v] [:r k [v …]]], :process p, :index i})." },

@@ -31,6 +31,11 @@ public static class Cli
                   -- COMMAND [ARGS…]                   your own pipeline (any program) under every crash point, a rerun
                                                        and K copies at once: atomic, recovers, rerun-idempotent,
                                                        concurrent-exactly-once
+          histories run [--providers a,b,…] [--levels read-committed,repeatable-read,serializable,snapshot]
+                  [--clients K] [--txns N] [--keys M] [--seed S] [--format table|markdown|json] [--output FILE]
+                  [--history-dir DIR]                  K clients run N random list-append transactions over M keys at
+                                                       each level the engine offers, each history checked; a row per
+                                                       engine and level (an observation: exit 0; no --faults yet)
           histories check FILE.edn [--model read-committed|snapshot-isolation|repeatable-read|serializable]
                   [--format table|markdown|json]       a list-append history (Elle's EDN) checked for anomalies;
                                                        exit 0 valid for the model, 1 it is not, 2 malformed
@@ -78,6 +83,7 @@ public static class Cli
                     "matrix" => await MatrixCommand.RunAsync(arguments, output, error, environment, token),
                     "bench" => await BenchCommand.RunAsync(arguments, output, error, environment, token),
                     "check" => await CheckCommand.RunAsync(arguments, pipeline, output, error, environment, token),
+                    "histories run" => await HistoriesCommand.RunAsync(arguments, output, error, environment, token),
                     "histories check" => await HistoriesCommand.CheckAsync(arguments, output, error, token),
                     _ => throw new UsageException($"unknown command '{arguments.Command}'"),
                 };

@@ -1,11 +1,18 @@
+using System.Data;
+using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using ReliabilityHarness.Histories;
+using ReliabilityHarness.Scenarios.Interleavings;
 
 namespace ReliabilityHarness.Cli;
 
 /// <summary>
+/// <c>reliability histories run --providers … --levels …</c>: the list-append workload (<see cref="ListAppendWorkload"/>)
+/// on each engine at each level asked that the engine offers, each in a database of its own, every history checked;
+/// a row per engine and level. Exit 0: the run is an observation (the matrix holds it to expectations), 2 bad use, 3 an
+/// engine unavailable (the others still run).
 /// <c>reliability histories check FILE.edn [--model M] [--format …]</c>: a list-append history in Elle's format, checked
 /// from the history alone (<see cref="ListAppendChecker"/>). Exit 0 when it is valid for the model (default
 /// serializable), 1 when it shows an anomaly the model forbids, 2 when the file is malformed (its line and column said).
@@ -13,6 +20,150 @@ namespace ReliabilityHarness.Cli;
 internal static class HistoriesCommand
 {
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static readonly string[] LevelNames = ["read-committed", "repeatable-read", "serializable", "snapshot"];
+
+    /// <summary>One row of <c>histories run</c>: an engine at a level, run and checked, or why not.</summary>
+    private sealed record RunRow(string Engine, string Level, WorkloadResult? Result, CheckResult? Check, string? NotRun)
+    {
+        public string Transactions => Result is { } r ? $"{r.Ok}/{r.Failed}/{r.Unknown}" : "–";
+
+        public string Anomalies => Check is null ? "–" : Check.Kinds.Count == 0 ? "none" : string.Join(", ", Check.Kinds.Select(k => $"{Anomaly.NameOf(k)} ×{Check.Counts[k]}"));
+
+        public IReadOnlyList<string> ValidFor => Check is null ? [] : [.. Enum.GetValues<ConsistencyModel>().Where(Check.IsValid).Select(ConsistencyModels.NameOf)];
+
+        public string Seconds => Result is { } r ? r.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) : "–";
+    }
+
+    public static async Task<int> RunAsync(Arguments arguments, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken)
+    {
+        var providers = Target.ProvidersNamed(arguments.Get("providers") ?? "sqlite");
+        var levels = (arguments.Get("levels") ?? string.Join(',', LevelNames)).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
+        if (levels.Count == 0 || levels.Any(l => !LevelNames.Contains(l)))
+        {
+            throw new UsageException($"unknown level '{levels.FirstOrDefault(l => !LevelNames.Contains(l))}'; expected a comma-separated list of {string.Join(", ", LevelNames)}");
+        }
+
+        var defaults = WorkloadOptions.Default;
+        var options = new WorkloadOptions(
+            Clients: Count(arguments, "clients", defaults.Clients, minimum: 1),
+            Transactions: Count(arguments, "txns", defaults.Transactions, minimum: 1),
+            Keys: Count(arguments, "keys", defaults.Keys, minimum: 1),
+            Seed: Count(arguments, "seed", defaults.Seed, minimum: int.MinValue));
+        var format = arguments.Get("format") ?? "table";
+        if (format is not ("table" or "markdown" or "json"))
+        {
+            throw new UsageException($"unknown format '{format}'; expected table, markdown or json");
+        }
+
+        if (arguments.Get("faults") is { } faults && faults != "none")
+        {
+            throw new UsageException($"--faults {faults} is not built yet; only none");
+        }
+
+        var historyDirectory = arguments.Get("history-dir");
+        if (historyDirectory is not null)
+        {
+            Directory.CreateDirectory(historyDirectory);
+        }
+
+        var rows = new List<RunRow>();
+        var unavailable = false;
+        foreach (var provider in providers)
+        {
+            try
+            {
+                await using var target = await Target.ResolveAsync(provider, null, environment, error, cancellationToken);
+                foreach (var name in levels)
+                {
+                    var level = provider.Dialect.IsolationLevels.FirstOrDefault(l => Isolation.Spelling(l) == name, (IsolationLevel)(-1));
+                    if ((int)level == -1)
+                    {
+                        rows.Add(new RunRow(provider.Name, name, null, null, $"not offered (offers {string.Join(", ", provider.Dialect.IsolationLevels.Select(Isolation.Spelling))})"));
+                        continue;
+                    }
+
+                    await error.WriteLineAsync($"{provider.Name} {name}: {options.Transactions} transactions, {options.Clients} clients, {options.Keys} keys, seed {options.Seed}…");
+                    await using var database = await provider.Engine.CreateIsolatedDatabaseAsync(target.ConnectionString, cancellationToken);
+                    var result = await ListAppendWorkload.RunAsync(provider, database.ConnectionString, level, options, cancellationToken);
+                    if (historyDirectory is not null)
+                    {
+                        await File.WriteAllTextAsync(Path.Combine(historyDirectory, $"{provider.Name}-{name}.edn"), HistoryFormat.Format(result.History), cancellationToken);
+                    }
+
+                    rows.Add(new RunRow(provider.Name, name, result, ListAppendChecker.Check(result.History, $"{provider.Name}-{name}.edn"), null));
+                }
+            }
+            catch (EngineUnavailableException e)
+            {
+                unavailable = true;
+                rows.Add(new RunRow(provider.Name, "–", null, null, $"unavailable: {e.Message}"));
+            }
+        }
+
+        var rendered = format switch
+        {
+            "json" => RunJson(options, rows),
+            _ => RunText(options, rows, markdown: format == "markdown"),
+        };
+        if (arguments.Get("output") is { } path)
+        {
+            await File.WriteAllTextAsync(path, rendered, cancellationToken);
+        }
+        else
+        {
+            await output.WriteAsync(rendered);
+        }
+
+        return unavailable ? ExitCodes.EngineUnavailable : ExitCodes.Success;
+    }
+
+    private static int Count(Arguments arguments, string name, int fallback, int minimum) =>
+        arguments.Get(name) is not { } given ? fallback
+        : int.TryParse(given, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= minimum ? value
+        : throw new UsageException($"--{name} must be an integer{(minimum == int.MinValue ? string.Empty : $" of at least {minimum}")}, not '{given}'");
+
+    private static string RunText(WorkloadOptions options, List<RunRow> rows, bool markdown)
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"list-append: {options.Transactions} transactions per run, {options.Clients} clients, {options.Keys} keys, 1–{options.MaxMicroOps} micro-ops, seed {options.Seed}");
+        string[] headers = ["engine", "level", "ok/fail/info", "anomalies", "valid for", "seconds"];
+        var cells = rows.Select(r => (IReadOnlyList<string>)[r.Engine, r.Level, r.Transactions, r.NotRun is null ? r.Anomalies : $"– {r.NotRun}",
+            r.Check is null ? "–" : r.ValidFor.Count == 0 ? "none" : string.Join(", ", r.ValidFor), r.Seconds]).ToList();
+        if (markdown)
+        {
+            text.AppendLine().AppendLine($"| {string.Join(" | ", headers)} |").AppendLine($"|{string.Concat(headers.Select(_ => "---|"))}");
+            foreach (var row in cells)
+            {
+                text.AppendLine($"| {string.Join(" | ", row)} |");
+            }
+        }
+        else
+        {
+            text.Append(TextTable.Render(headers, cells, indent: string.Empty));
+        }
+
+        return text.ToString();
+    }
+
+    private static string RunJson(WorkloadOptions options, List<RunRow> rows) =>
+        JsonSerializer.Serialize(new
+        {
+            options = new { clients = options.Clients, transactions = options.Transactions, keys = options.Keys, maxMicroOps = options.MaxMicroOps, seed = options.Seed },
+            runs = rows.Select(r => new
+            {
+                engine = r.Engine,
+                level = r.Level,
+                notRun = r.NotRun,
+                ok = r.Result?.Ok,
+                failed = r.Result?.Failed,
+                unknown = r.Result?.Unknown,
+                seconds = r.Result?.Elapsed.TotalSeconds,
+                counts = r.Check?.Kinds.ToDictionary(Anomaly.NameOf, k => r.Check.Counts[k]),
+                validFor = r.ValidFor,
+                anomalies = r.Check?.Anomalies.Select(a => a.ToString()),
+            }),
+        }, JsonOptions) + Environment.NewLine;
 
     public static async Task<int> CheckAsync(Arguments arguments, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {

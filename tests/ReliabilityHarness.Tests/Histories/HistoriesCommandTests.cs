@@ -96,6 +96,46 @@ public sealed class HistoriesCommandTests
         }
     }
 
+    [Test]
+    public async Task Run_on_sqlite_writes_a_history_that_check_accepts()
+    {
+        var directory = Directory.CreateTempSubdirectory("reliability-histories-");
+        try
+        {
+            var run = await CliRun.InProcessAsync(["histories", "run", "--providers", "sqlite", "--levels", "serializable,read-committed", "--txns", "100", "--history-dir", directory.FullName]);
+            var history = Path.Combine(directory.FullName, "sqlite-serializable.edn");
+            var check = await CliRun.InProcessAsync(["histories", "check", history]);
+
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(run.Code, Is.EqualTo(0), run.Error);
+                Assert.That(run.Output, Does.Match(@"sqlite +\| serializable +\| \d+/\d+/\d+ +\| none +\|"), "SQLite is serializable: no anomaly");
+                Assert.That(run.Output, Does.Match(@"sqlite +\| read-committed +\| – +\| – not offered"), "a level the engine does not offer is not run");
+                Assert.That(Directory.GetFiles(directory.FullName).Select(Path.GetFileName), Is.EqualTo(new[] { "sqlite-serializable.edn" }));
+                Assert.That(check.Code, Is.EqualTo(0), check.Output + check.Error);
+                Assert.That(check.Output, Does.Contain("100 transactions; anomalies: none"));
+            }
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [TestCase("--levels read-uncommitted", "unknown level 'read-uncommitted'")]
+    [TestCase("--txns 0", "--txns must be an integer of at least 1, not '0'")]
+    [TestCase("--faults crash", "--faults crash is not built yet")]
+    public async Task Run_refuses_bad_use_with_exit_2(string options, string expected)
+    {
+        var run = await CliRun.InProcessAsync(["histories", "run", "--providers", "sqlite", .. options.Split(' ')]);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(2));
+            Assert.That(run.Error, Does.Contain(expected));
+        }
+    }
+
     private string Write(string history)
     {
         var path = Path.Combine(Path.GetTempPath(), $"reliability-history-{Guid.NewGuid():N}.edn");
