@@ -73,7 +73,9 @@ internal static class HistoriesCommand
         {
             try
             {
-                await using var target = await Target.ResolveAsync(provider, null, environment, error, cancellationToken);
+                // An embedded engine's run needs no server: its database is a fresh temporary file, and resolving the
+                // default target would leave a payments file in the current directory.
+                await using var target = provider.IsEmbedded ? null : await Target.ResolveAsync(provider, null, environment, error, cancellationToken);
                 foreach (var name in levels)
                 {
                     var level = provider.Dialect.IsolationLevels.FirstOrDefault(l => Isolation.Spelling(l) == name, (IsolationLevel)(-1));
@@ -84,7 +86,7 @@ internal static class HistoriesCommand
                     }
 
                     await error.WriteLineAsync($"{provider.Name} {name}: {options.Transactions} transactions, {options.Clients} clients, {options.Keys} keys, seed {options.Seed}…");
-                    await using var database = await provider.Engine.CreateIsolatedDatabaseAsync(target.ConnectionString, cancellationToken);
+                    await using var database = await provider.Engine.CreateIsolatedDatabaseAsync(target?.ConnectionString ?? string.Empty, cancellationToken);
                     var result = await ListAppendWorkload.RunAsync(provider, database.ConnectionString, level, options, cancellationToken);
                     if (historyDirectory is not null)
                     {
