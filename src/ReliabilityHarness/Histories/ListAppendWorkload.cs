@@ -211,8 +211,8 @@ public static class ListAppendWorkload
             }
             catch (InvalidOperationException)
             {
-                // The driver already ended the transaction with the engine's abort (Npgsql after a failed COMMIT):
-                // the engine answered that it aborted, so nothing was applied.
+                // The driver refuses a rollback of a transaction it already ended: the engine answered with the abort
+                // recognised above, so nothing was applied.
                 return true;
             }
             catch (Exception e) when (e is DbException or IOException)
