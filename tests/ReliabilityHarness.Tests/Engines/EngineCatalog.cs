@@ -28,6 +28,9 @@ public static class EngineCatalog
     public static IEnumerable<TestFixtureData> WithShortLockWait => Where(p => p.Dialect.WithShortLockWait(string.Empty) is not null);
 
     /// <summary>Servers whose clients' protocol the statement proxy reads (<see cref="ServerEngine.Wire"/> is not null).</summary>
+    /// <summary>Engines that offer SERIALIZABLE (DuckDB offers snapshot isolation only).</summary>
+    public static IEnumerable<TestFixtureData> WithSerializable => Where(p => p.Dialect.IsolationLevels.Contains(System.Data.IsolationLevel.Serializable));
+
     public static IEnumerable<TestFixtureData> WithWireProtocol => Where(p => p.Engine is ServerEngine { Wire: not null });
 
     private static IEnumerable<TestFixtureData> Where(Func<Provider, bool> capable) =>
