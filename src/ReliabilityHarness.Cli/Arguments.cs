@@ -25,6 +25,14 @@ internal sealed class Arguments
 
     public string Required(string name) => Get(name) ?? throw new UsageException($"'{Command}' needs --{name}");
 
+    /// <summary>The value of --<paramref name="name"/>, one of <paramref name="choices"/> (the first when it is not given).</summary>
+    public string OneOf(string name, IReadOnlyList<string> choices)
+    {
+        ArgumentNullException.ThrowIfNull(choices);
+        var given = Get(name) ?? choices[0];
+        return choices.Contains(given) ? given : throw new UsageException($"unknown {name} '{given}'; expected {string.Join(", ", choices)}");
+    }
+
     /// <summary>The value of the command's positional argument <paramref name="name"/> (e.g. <c>histories check</c>'s file).</summary>
     public string? Argument(string name) =>
         result.CommandResult.Command.Arguments.FirstOrDefault(a => a.Name == name) is Argument<string> argument ? result.GetValue(argument) : null;

@@ -27,11 +27,7 @@ internal static class CheckCommand
         var kills = Count(arguments, "kills", 0);
         var concurrency = Count(arguments, "concurrency", 2);
         var bound = TimeSpan.FromSeconds(Count(arguments, "timeout", DefaultTimeoutSeconds, least: 1));
-        var format = arguments.Get("format") ?? "table";
-        if (!CheckFormats.Names.Contains(format))
-        {
-            throw new UsageException($"unknown format '{format}'; expected {string.Join(", ", CheckFormats.Names)}");
-        }
+        var format = arguments.OneOf("format", CheckFormats.Names);
 
         if (pipelineCommand is null or [])
         {

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using ReliabilityHarness.Histories;
+using ReliabilityHarness.Pipelines;
 using ReliabilityHarness.Scenarios.Interleavings;
 
 namespace ReliabilityHarness.Cli;
@@ -50,11 +51,7 @@ internal static class HistoriesCommand
             Transactions: Count(arguments, "txns", defaults.Transactions, minimum: 1),
             Keys: Count(arguments, "keys", defaults.Keys, minimum: 1),
             Seed: Count(arguments, "seed", defaults.Seed, minimum: int.MinValue));
-        var format = arguments.Get("format") ?? "table";
-        if (format is not ("table" or "markdown" or "json"))
-        {
-            throw new UsageException($"unknown format '{format}'; expected table, markdown or json");
-        }
+        var format = arguments.OneOf("format", CheckFormats.Names);
 
         if (arguments.Get("faults") is { } faults && faults != "none")
         {
@@ -176,11 +173,7 @@ internal static class HistoriesCommand
             throw new UsageException($"unknown model '{modelName}'; expected read-committed, snapshot-isolation, repeatable-read or serializable");
         }
 
-        var format = arguments.Get("format") ?? "table";
-        if (format is not ("table" or "markdown" or "json"))
-        {
-            throw new UsageException($"unknown format '{format}'; expected table, markdown or json");
-        }
+        var format = arguments.OneOf("format", CheckFormats.Names);
 
         if (!File.Exists(path))
         {

@@ -14,11 +14,7 @@ internal static class MatrixCommand
 {
     public static async Task<int> RunAsync(Arguments arguments, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken)
     {
-        var format = arguments.Get("format") ?? "table";
-        if (!MatrixFormats.Names.Contains(format))
-        {
-            throw new UsageException($"unknown format '{format}'; expected {string.Join(", ", MatrixFormats.Names)}");
-        }
+        var format = arguments.OneOf("format", MatrixFormats.Names);
 
         var providers = Target.ProvidersNamed(arguments.Get("providers") ?? string.Join(',', ProviderCatalog.All.Select(p => p.Name)));
 
