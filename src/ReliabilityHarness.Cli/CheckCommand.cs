@@ -34,7 +34,7 @@ internal static class CheckCommand
             throw new UsageException("'check' needs the pipeline to run after '--': reliability check --provider P --table T [options] -- COMMAND [ARGS…]");
         }
 
-        if (ProgramPath(pipelineCommand[0]) is not { } program)
+        if (ProgramPath.Find(pipelineCommand[0]) is not { } program)
         {
             throw new UsageException($"cannot find the pipeline's program '{pipelineCommand[0]}' (not a file, nor on PATH)");
         }
@@ -131,10 +131,4 @@ internal static class CheckCommand
         arguments.Get(name) is not { } text ? fallback
         : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= least ? value
         : throw new UsageException($"--{name} must be a whole number of at least {least}, not '{text}'");
-
-    private static string? ProgramPath(string program) =>
-        program.Contains('/', StringComparison.Ordinal)
-            ? (File.Exists(program) ? program : null)
-            : (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-                .Select(folder => Path.Combine(folder, program)).FirstOrDefault(File.Exists);
 }

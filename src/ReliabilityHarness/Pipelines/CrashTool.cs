@@ -32,7 +32,7 @@ public abstract partial class CrashTool
         if (provider.IsEmbedded)
         {
             var path = PipelineEnvironment.FilePath(connectionString);
-            var strace = FindOnPath("strace");
+            var strace = ProgramPath.Find("strace");
             if (path is null || strace is null)
             {
                 unavailable = path is null
@@ -65,10 +65,6 @@ public abstract partial class CrashTool
 
         return Path.Combine(folder, Path.GetFileName(full));
     }
-
-    private static string? FindOnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(folder => Path.Combine(folder, program)).FirstOrDefault(File.Exists);
 
     /// <summary>One prepared run: what goes before the command (strace), the connection string it gets, what it passed.</summary>
     public abstract class Launch : IAsyncDisposable

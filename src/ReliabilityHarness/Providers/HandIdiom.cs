@@ -79,9 +79,7 @@ public abstract class ClientHandIdiom : HandIdiom
         }
     }
 
-    private bool Installed() =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Any(directory => File.Exists(Path.Combine(directory, Tool)));
+    private bool Installed() => ProgramPath.Find(Tool) is not null;
 }
 
 /// <summary>A hand idiom sent as plain SQL through the engine's driver, statement by statement (an engine with no client program here).</summary>

@@ -223,7 +223,7 @@ public sealed class CheckCommandTests
 
     internal static void RequireTools()
     {
-        var missing = new[] { "strace", "python3" }.Where(tool => !OnPath(tool)).ToList();
+        var missing = new[] { "strace", "python3" }.Where(tool => ProgramPath.Find(tool) is null).ToList();
         if (missing.Count == 0)
         {
             return;
@@ -239,9 +239,6 @@ public sealed class CheckCommandTests
     }
 
     private static Provider ProviderCatalog() => ReliabilityHarness.Cli.ProviderCatalog.Find("sqlite")!;
-
-    private static bool OnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Any(folder => File.Exists(Path.Combine(folder, program)));
 
     private readonly List<string> folders = [];
 
