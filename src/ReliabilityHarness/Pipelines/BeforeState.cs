@@ -50,7 +50,8 @@ public abstract class BeforeState : IDisposable
     /// <summary>The database file and the files an engine keeps beside it (SQLite's -journal, -wal, -shm; DuckDB's .wal).</summary>
     private sealed class FileCopy(Dialect dialect, string path) : BeforeState
     {
-        private static readonly string[] Companions = ["-journal", "-wal", "-shm", ".wal"];
+        // Besides what the engine writes there, SQLite's WAL index (-shm), which it maps into memory.
+        private static readonly string[] Companions = [.. PipelineEnvironment.WrittenBeside, "-shm"];
         private readonly string folder = Directory.CreateTempSubdirectory("reliability-before-").FullName;
 
         public override string Description => "the database file as it was before the first trial, copied back before each";

@@ -106,7 +106,6 @@ public abstract partial class CrashTool
     private sealed partial class StraceWrites(string strace, string path) : CrashTool
     {
         private const string Syscalls = "write,pwrite64,writev,pwritev,pwritev2";
-        private static readonly string[] Companions = ["", "-journal", "-wal", ".wal"];
 
         public override string Method => $"strace kills the pipeline (SIGKILL) at its k-th write to {Path.GetFileName(path)} or its journal/WAL, before the write, for each k";
 
@@ -118,7 +117,7 @@ public abstract partial class CrashTool
             // exit code, its end) and not strace, which would wait for every child the pipeline left in the background.
             // strace writes each call's line as the call returns, so the trace is complete when the pipeline has ended.
             List<string> prefix = [strace, "-D", "-f", "-qq", "-e", "signal=none", "-o", trace, "-e", $"trace={Syscalls}"];
-            foreach (var suffix in Companions)
+            foreach (var suffix in PipelineEnvironment.WrittenBeside.Prepend(string.Empty))
             {
                 prefix.AddRange(["-P", path + suffix]);
             }

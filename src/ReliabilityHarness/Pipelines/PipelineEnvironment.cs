@@ -39,38 +39,37 @@ public static class PipelineEnvironment
             return variables;
         }
 
-        var (host, port, user, password, database) = (Get(builder, HostKeys) ?? "localhost", Get(builder, PortKeys), Get(builder, UserKeys), Get(builder, PasswordKeys), Get(builder, DatabaseKeys));
-        var credentials = user is null ? string.Empty : Uri.EscapeDataString(user) + (password is null ? string.Empty : ":" + Uri.EscapeDataString(password)) + "@";
-        switch ((provider.Engine as ServerEngine)?.Wire)
+        if ((provider.Engine as ServerEngine)?.Wire is not { } wire)
         {
-            case WireProtocol.PostgreSql:
-                variables["DATABASE_URL"] = $"postgresql://{credentials}{host}:{port ?? "5432"}/{Uri.EscapeDataString(database ?? string.Empty)}";
-                Put(variables, "PGHOST", host);
-                Put(variables, "PGPORT", port ?? "5432");
-                Put(variables, "PGUSER", user);
-                Put(variables, "PGPASSWORD", password);
-                Put(variables, "PGDATABASE", database);
-                // A schema the connection string puts first (Npgsql's Search Path: the harness's isolated runs) reaches
-                // libpq's clients as a session option.
-                if (Get(builder, ["Search Path", "SearchPath"]) is { } searchPath)
-                {
-                    variables["PGOPTIONS"] = $"-c search_path={searchPath}";
-                    variables["DATABASE_URL"] += "?options=" + Uri.EscapeDataString(variables["PGOPTIONS"]);
-                }
+            return variables;
+        }
 
-                break;
-            case WireProtocol.MySql:
-                variables["DATABASE_URL"] = $"mysql://{credentials}{host}:{port ?? "3306"}/{Uri.EscapeDataString(database ?? string.Empty)}";
-                Put(variables, "MYSQL_HOST", host);
-                Put(variables, "MYSQL_TCP_PORT", port ?? "3306");
-                Put(variables, "MYSQL_PWD", password);
-                Put(variables, "MYSQL_USER", user);
-                Put(variables, "MYSQL_DATABASE", database);
-                break;
+        var clients = ClientsOf(wire);
+        var (host, port, user, password, database) = (Get(builder, HostKeys) ?? "localhost", Get(builder, PortKeys) ?? clients.DefaultPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Get(builder, UserKeys), Get(builder, PasswordKeys), Get(builder, DatabaseKeys));
+        var credentials = user is null ? string.Empty : Uri.EscapeDataString(user) + (password is null ? string.Empty : ":" + Uri.EscapeDataString(password)) + "@";
+        variables["DATABASE_URL"] = $"{clients.Scheme}://{credentials}{host}:{port}/{Uri.EscapeDataString(database ?? string.Empty)}";
+        foreach (var (name, value) in new[] { (clients.Host, host), (clients.Port, port), (clients.User, user), (clients.Password, password), (clients.Database, database) })
+        {
+            if (value is not null)
+            {
+                variables[name] = value;
+            }
+        }
+
+        // A schema the connection string puts first (Npgsql's Search Path: the harness's isolated runs) reaches
+        // libpq's clients as a session option.
+        if (wire == WireProtocol.PostgreSql && Get(builder, ["Search Path", "SearchPath"]) is { } searchPath)
+        {
+            variables["PGOPTIONS"] = $"-c search_path={searchPath}";
+            variables["DATABASE_URL"] += "?options=" + Uri.EscapeDataString(variables["PGOPTIONS"]);
         }
 
         return variables;
     }
+
+    /// <summary>The files an embedded engine writes beside its database file, by suffix: SQLite's rollback journal and WAL, DuckDB's WAL.</summary>
+    internal static IReadOnlyList<string> WrittenBeside { get; } = ["-journal", "-wal", ".wal"];
 
     /// <summary>The absolute path of an embedded engine's database file (<c>Data Source=…</c>); null when the string names none.</summary>
     public static string? FilePath(string connectionString)
@@ -93,18 +92,19 @@ public static class PipelineEnvironment
     {
         var builder = new DbConnectionStringBuilder { ConnectionString = connectionString };
         var host = Get(builder, HostKeys) ?? "localhost";
-        var port = Get(builder, PortKeys) is { } text ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : wire == WireProtocol.PostgreSql ? 5432 : 3306;
+        var port = Get(builder, PortKeys) is { } text ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : ClientsOf(wire).DefaultPort;
         return (host, port);
     }
 
     private static string? Get(DbConnectionStringBuilder builder, string[] keys) =>
         keys.Where(builder.ContainsKey).Select(k => Convert.ToString(builder[k], System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(v => !string.IsNullOrEmpty(v));
 
-    private static void Put(Dictionary<string, string> variables, string name, string? value)
+    /// <summary>What the usual clients of a protocol read: libpq's (psql, psycopg2) and the mysql/mariadb client's.</summary>
+    private static ClientVariables ClientsOf(WireProtocol wire) => wire switch
     {
-        if (value is not null)
-        {
-            variables[name] = value;
-        }
-    }
+        WireProtocol.PostgreSql => new("postgresql", 5432, "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"),
+        _ => new("mysql", 3306, "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_USER", "MYSQL_PWD", "MYSQL_DATABASE"),
+    };
+
+    private sealed record ClientVariables(string Scheme, int DefaultPort, string Host, string Port, string User, string Password, string Database);
 }
