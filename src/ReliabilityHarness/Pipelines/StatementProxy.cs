@@ -169,37 +169,23 @@ public sealed class StatementProxy : IAsyncDisposable
     // Whole client messages go to the server as they complete, up to a statement the proxy cuts before.
     private async Task FromClientAsync(Socket client, Socket server, WireConversation wire, CancellationToken cancellationToken)
     {
-        var buffer = new byte[BufferSize];
-        var filled = 0;
+        var inbox = new Inbox();
         try
         {
-            while (true)
+            while (await inbox.ReceiveAsync(client, server, cancellationToken))
             {
-                if (filled == buffer.Length)
-                {
-                    Array.Resize(ref buffer, buffer.Length * 2);
-                }
-
-                var read = await client.ReceiveAsync(buffer.AsMemory(filled), cancellationToken);
-                if (read == 0)
-                {
-                    server.Shutdown(SocketShutdown.Send);
-                    return;
-                }
-
-                filled += read;
                 var (sent, examined) = (0, 0);
-                while (wire.NextClientMessage(buffer.AsSpan(examined, filled - examined)) is { } message)
+                while (wire.NextClientMessage(inbox.Unread(examined)) is { } message)
                 {
                     if (message.Answer is { } answer)
                     {
-                        await SendAsync(server, buffer.AsMemory(sent, examined - sent), cancellationToken);
+                        await SendAsync(server, inbox.Bytes(sent, examined), cancellationToken);
                         await SendAsync(client, answer, cancellationToken);
                         sent = examined + message.Length;
                     }
                     else if (message.Statement is { } sql && Cuts(sql))
                     {
-                        await SendAsync(server, buffer.AsMemory(sent, examined - sent), cancellationToken);
+                        await SendAsync(server, inbox.Bytes(sent, examined), cancellationToken);
                         Close(client, server);
                         return;
                     }
@@ -207,9 +193,8 @@ public sealed class StatementProxy : IAsyncDisposable
                     examined += message.Length;
                 }
 
-                await SendAsync(server, buffer.AsMemory(sent, examined - sent), cancellationToken);
-                buffer.AsSpan(examined, filled - examined).CopyTo(buffer);
-                filled -= examined;
+                await SendAsync(server, inbox.Bytes(sent, examined), cancellationToken);
+                inbox.Consume(examined);
             }
         }
         catch (Exception e) when (IsConnectionEnd(e))
@@ -220,34 +205,61 @@ public sealed class StatementProxy : IAsyncDisposable
 
     private static async Task FromServerAsync(Socket server, Socket client, WireConversation wire, CancellationToken cancellationToken)
     {
-        var buffer = new byte[BufferSize];
-        var filled = 0;
+        var inbox = new Inbox();
         try
         {
-            while (true)
+            while (await inbox.ReceiveAsync(server, client, cancellationToken))
             {
-                if (filled == buffer.Length)
-                {
-                    Array.Resize(ref buffer, buffer.Length * 2);
-                }
-
-                var read = await server.ReceiveAsync(buffer.AsMemory(filled), cancellationToken);
-                if (read == 0)
-                {
-                    client.Shutdown(SocketShutdown.Send);
-                    return;
-                }
-
-                filled += read;
-                var ready = wire.ServerBytesReady(buffer.AsSpan(0, filled));
-                await SendAsync(client, buffer.AsMemory(0, ready), cancellationToken);
-                buffer.AsSpan(ready, filled - ready).CopyTo(buffer);
-                filled -= ready;
+                var ready = wire.ServerBytesReady(inbox.Unread(0));
+                await SendAsync(client, inbox.Bytes(0, ready), cancellationToken);
+                inbox.Consume(ready);
             }
         }
         catch (Exception e) when (IsConnectionEnd(e))
         {
             Close(client, server);
+        }
+    }
+
+    /// <summary>
+    /// The bytes received from one side and not yet passed on: a message may arrive over several reads, so what is
+    /// left after the whole messages stays for the next read (the buffer grows for a message larger than it).
+    /// </summary>
+    private sealed class Inbox
+    {
+        private byte[] buffer = new byte[BufferSize];
+        private int filled;
+
+        /// <summary>Reads more from <paramref name="from"/>; false when it has ended, after ending the sending to <paramref name="to"/> too.</summary>
+        public async Task<bool> ReceiveAsync(Socket from, Socket to, CancellationToken cancellationToken)
+        {
+            if (filled == buffer.Length)
+            {
+                Array.Resize(ref buffer, buffer.Length * 2);
+            }
+
+            var read = await from.ReceiveAsync(buffer.AsMemory(filled), cancellationToken);
+            if (read == 0)
+            {
+                to.Shutdown(SocketShutdown.Send);
+                return false;
+            }
+
+            filled += read;
+            return true;
+        }
+
+        /// <summary>The bytes held from <paramref name="start"/> on, not yet examined (writable: a wire may rewrite what it passes on).</summary>
+        public Span<byte> Unread(int start) => buffer.AsSpan(start, filled - start);
+
+        /// <summary>The bytes held from <paramref name="start"/> up to <paramref name="end"/>.</summary>
+        public ReadOnlyMemory<byte> Bytes(int start, int end) => buffer.AsMemory(start, end - start);
+
+        /// <summary>Forgets the first <paramref name="count"/> bytes, passed on: the rest moves to the front.</summary>
+        public void Consume(int count)
+        {
+            buffer.AsSpan(count, filled - count).CopyTo(buffer);
+            filled -= count;
         }
     }
 
