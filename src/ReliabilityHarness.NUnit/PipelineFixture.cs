@@ -43,8 +43,15 @@ public static class PipelineEngines
     public static async Task<EngineServer> RequireAsync(Provider provider)
     {
         ArgumentNullException.ThrowIfNull(provider);
-        var availability = await Found.GetOrAdd(provider.Name, _ => new Lazy<Task<EngineAvailability>>(
-            () => EngineAcquisition.AcquireAsync(provider, Environment.GetEnvironmentVariable))).Value;
+        return Require(provider, await Found.GetOrAdd(provider.Name, _ => new Lazy<Task<EngineAvailability>>(
+            () => EngineAcquisition.AcquireAsync(provider, Environment.GetEnvironmentVariable))).Value);
+    }
+
+    /// <summary>The engine <paramref name="availability"/> found, or the test ignored with the reason (failed when HARNESS_REQUIRE names the engine).</summary>
+    public static EngineServer Require(Provider provider, EngineAvailability availability)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        ArgumentNullException.ThrowIfNull(availability);
         if (availability.Server is { } server)
         {
             return server;

@@ -9,7 +9,7 @@ namespace ReliabilityHarness.Tests.Engines;
 /// </summary>
 internal static class TestEngines
 {
-    public const string RequireVariable = "HARNESS_REQUIRE";
+    public const string RequireVariable = ReliabilityHarness.NUnit.PipelineEngines.RequireVariable;
 
     private static readonly ConcurrentDictionary<string, Lazy<Task<EngineAvailability>>> Engines = new();
 
@@ -21,22 +21,8 @@ internal static class TestEngines
     /// The engine of <paramref name="provider"/> for a test: ignored with the reason when it is unavailable, or failed
     /// when HARNESS_REQUIRE names it.
     /// </summary>
-    public static async Task<EngineServer> RequireAsync(Provider provider)
-    {
-        var availability = await GetAsync(provider);
-        if (availability.Server is { } server)
-        {
-            return server;
-        }
-
-        if (IsRequired(provider))
-        {
-            Assert.Fail($"{availability.UnavailableReason} ({provider.Name} is in {RequireVariable}, so a missing engine fails the run)");
-        }
-
-        Assert.Ignore(availability.UnavailableReason ?? $"{provider.DisplayName} unavailable");
-        throw new InvalidOperationException("unreachable: Assert.Ignore throws");
-    }
+    public static async Task<EngineServer> RequireAsync(Provider provider) =>
+        ReliabilityHarness.NUnit.PipelineEngines.Require(provider, await GetAsync(provider));
 
     /// <summary>Engine names listed in HARNESS_REQUIRE: for these, unavailable is a failure, not a skip.</summary>
     public static IReadOnlyList<string> Required =>
