@@ -78,6 +78,7 @@ public sealed class DuckDbDialect : Dialect
         new("isolation", "lost-update@snapshot", "serialization-failure", Concurrency),
         new("isolation", "read-skew@snapshot", "consistent", Concurrency + "; duckdb.org/docs/stable/sql/statements/transactions"),
         new("isolation", "write-skew@snapshot", "write-skew", Concurrency + " (conflicts are per row written; rows only read are not checked)"),
+        new("random-histories", "snapshot", "snapshot-isolation", Concurrency + "; duckdb.org/docs/stable/sql/statements/transactions (each transaction reads a snapshot; write-write conflicts abort; G2-item allowed)"),
         new("concurrent-writers", "second-process", "refused", "duckdb.org/docs/stable/connect/concurrency (one process may open a database file for writing)"),
         new("concurrent-writers", "first-insert:check-then-insert@snapshot", "serialization-failure", Concurrency + " (the later COMMIT fails on the key)"),
         new("concurrent-writers", "first-insert:upsert@snapshot", "serialization-failure", Concurrency + " (ON CONFLICT cannot see an uncommitted insert; the later COMMIT fails)"),

@@ -69,6 +69,7 @@ public sealed class MariaDbDialect : Dialect
     private PaymentsSql? sql;
 
     private const string Hermitage = "github.com/ept/hermitage/blob/master/mysql.md (InnoDB)";
+    private const string IsolationDocs = "mariadb.com/kb/en/set-transaction/";
     private const string TruncateDocs = "mariadb.com/kb/en/truncate-table/; dev.mysql.com/doc/refman/8.0/en/truncate-table.html";
     private const string UpsertDocs = "dev.mysql.com/doc/refman/8.0/en/insert-on-duplicate.html";
 
@@ -103,6 +104,9 @@ public sealed class MariaDbDialect : Dialect
         new("isolation", "write-skew@read-committed", "write-skew", Hermitage),
         new("isolation", "write-skew@repeatable-read", "write-skew", Hermitage),
         new("isolation", "write-skew@serializable", "deadlock", Hermitage),
+        new("random-histories", "read-committed", "read-committed", IsolationDocs + " (READ COMMITTED: each consistent read sees its own fresh snapshot)"),
+        new("random-histories", "repeatable-read", "read-committed", Hermitage + ": REPEATABLE READ loses updates (no G1, but G-single allowed; not snapshot isolation); jepsen.io/analyses/mysql-8.0.34 (G-single and G2-item at REPEATABLE READ); observed on MariaDB 10.11 (innodb_snapshot_isolation does not exist before 11.6)"),
+        new("random-histories", "serializable", "serializable", IsolationDocs + " (SERIALIZABLE: plain SELECTs become SELECT … LOCK IN SHARE MODE); " + Hermitage),
         new("concurrent-writers", "first-insert:check-then-insert@read-committed", "unique-violation", Hermitage),
         new("concurrent-writers", "first-insert:check-then-insert@repeatable-read", "unique-violation", Hermitage),
         new("concurrent-writers", "first-insert:check-then-insert@serializable", "deadlock", Hermitage + " (SERIALIZABLE reads take gap locks)"),

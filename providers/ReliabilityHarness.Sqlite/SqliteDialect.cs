@@ -82,6 +82,7 @@ public sealed class SqliteDialect : Dialect
         new("isolation", "lost-update@serializable", "busy", Transactions),
         new("isolation", "read-skew@serializable", "busy", Transactions + " (a writer cannot commit while a reader holds its SHARED lock)"),
         new("isolation", "write-skew@serializable", "busy", Transactions),
+        new("random-histories", "serializable", "serializable", "sqlite.org/isolation.html (SQLite implements serializable transactions: writes are one at a time)"),
         new("concurrent-writers", "first-insert:check-then-insert@serializable", "busy", Transactions),
         new("concurrent-writers", "first-insert:upsert@serializable", "busy", Transactions),
         new("severed-connection", "robust", Expectation.NotApplicable, Embedded),

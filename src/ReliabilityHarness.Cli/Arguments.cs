@@ -90,7 +90,7 @@ internal sealed class Arguments
                     Option("--txns", "Transactions per engine and level, over all clients (default 2,000)."),
                     Option("--keys", "Keys, each a list (default 16; fewer: more contention)."),
                     Option("--seed", "Seeds what the clients ask for (default 0); the interleaving is the engine's."),
-                    Option("--faults", "none (default; severed sessions, killed clients and crashes are not built yet)."),
+                    Option("--faults", "none (default); sever: end a client's session from another connection every N/10 to N/5 transactions (servers); kill: run the clients in a child process, SIGKILLed twice and started again (every engine; an embedded engine dies with it); crash: crash the server once and start it again (HARNESS_<ENGINE>_CRASH and _START). What a fault leaves unknown is recorded :info."),
                     Option("--format", "table (default), markdown or json."),
                     Option("--output", "Write the report to this file instead of standard output."),
                     Option("--history-dir", "Write each history to DIR/<engine>-<level>.edn (Elle's format), for histories check or Elle."),
@@ -101,6 +101,7 @@ internal sealed class Arguments
                     Option("--model", "read-committed, snapshot-isolation, repeatable-read or serializable (default)."),
                     Option("--format", "table (default), markdown or json."),
                 },
+                HistoryClient(),
             },
         };
         yield return new Command("bench", "Ingest speed and memory against the engine's own bulk idiom (psql \\copy, sqlite3 .import, DuckDB COPY): first load, rerun, a tenth as many rows.")
@@ -110,6 +111,26 @@ internal sealed class Arguments
             Option("--check", "Instead: how long reliability check takes: a .NET delegate of N statements under every crash point on each engine (target: N=100 on SQLite under 60 s), then the Python lesson's pipelines (from a checkout)."),
         };
     }
+
+    /// <summary>
+    /// <c>histories client</c>: the clients of a <c>--faults kill</c> run, in the child process the harness kills. Not
+    /// for people: it writes the operations, one EDN map per line, to standard output, on the table the parent created.
+    /// </summary>
+    private static Command HistoryClient() => new("client", "The clients of a --faults kill run, in the process that is killed (started by histories run; the database is in RELIABILITY_CONNECTION).")
+    {
+        Hidden = true,
+        Options =
+        {
+            Option("--provider", "The engine."),
+            Option("--level", "The isolation level."),
+            Option("--clients", "Clients at once."),
+            Option("--txns", "Transactions to run."),
+            Option("--keys", "Keys."),
+            Option("--seed", "Seed."),
+            Option("--values-after", "The largest value appended so far."),
+            Option("--first-process", "The first process id to use."),
+        },
+    };
 
     private static Command Check() => Engine(new Command("check", "Put your own pipeline (any program, given after --) under the harness: a crash at every write or statement, a rerun, copies at once. Exit 0 when every property asked holds, 1 when one does not or could not be decided.")
     {

@@ -32,10 +32,11 @@ public static class Cli
                                                        and K copies at once: atomic, recovers, rerun-idempotent,
                                                        concurrent-exactly-once
           histories run [--providers a,b,…] [--levels read-committed,repeatable-read,serializable,snapshot]
-                  [--clients K] [--txns N] [--keys M] [--seed S] [--format table|markdown|json] [--output FILE]
-                  [--history-dir DIR]                  K clients run N random list-append transactions over M keys at
+                  [--clients K] [--txns N] [--keys M] [--seed S] [--faults none|sever|kill|crash]
+                  [--format table|markdown|json] [--output FILE] [--history-dir DIR]
+                                                       K clients run N random list-append transactions over M keys at
                                                        each level the engine offers, each history checked; a row per
-                                                       engine and level (an observation: exit 0; no --faults yet)
+                                                       engine and level (an observation: exit 0)
           histories check FILE.edn [--model read-committed|snapshot-isolation|repeatable-read|serializable]
                   [--format table|markdown|json]       a list-append history (Elle's EDN) checked for anomalies;
                                                        exit 0 valid for the model, 1 it is not, 2 malformed
@@ -85,6 +86,7 @@ public static class Cli
                     "check" => await CheckCommand.RunAsync(arguments, pipeline, output, error, environment, token),
                     "histories run" => await HistoriesCommand.RunAsync(arguments, output, error, environment, token),
                     "histories check" => await HistoriesCommand.CheckAsync(arguments, output, error, token),
+                    "histories client" => await HistoriesCommand.ClientAsync(arguments, output, connectionString, token),
                     _ => throw new UsageException($"unknown command '{arguments.Command}'"),
                 };
             });

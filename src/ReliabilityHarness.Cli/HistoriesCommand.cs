@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using ReliabilityHarness.Histories;
 using ReliabilityHarness.Pipelines;
+using ReliabilityHarness.Scenarios.Faults;
 using ReliabilityHarness.Scenarios.Interleavings;
 
 namespace ReliabilityHarness.Cli;
@@ -24,6 +25,8 @@ internal static class HistoriesCommand
 
     private static readonly string[] LevelNames = ["read-committed", "repeatable-read", "serializable", "snapshot"];
 
+    private static readonly string[] FaultNames = [.. Enum.GetValues<HistoryFault>().Select(f => f.ToString().ToLowerInvariant())];
+
     /// <summary>One row of <c>histories run</c>: an engine at a level, run and checked, or why not.</summary>
     private sealed record RunRow(string Engine, string Level, WorkloadResult? Result, CheckResult? Check, string? NotRun)
     {
@@ -34,6 +37,8 @@ internal static class HistoriesCommand
         public IReadOnlyList<string> ValidFor => Check is null ? [] : [.. Enum.GetValues<ConsistencyModel>().Where(Check.IsValid).Select(ConsistencyModels.NameOf)];
 
         public string Seconds => Result is { } r ? r.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) : "–";
+
+        public string Faults => Result is { } r ? r.Faults.ToString(CultureInfo.InvariantCulture) : "–";
     }
 
     public static async Task<int> RunAsync(Arguments arguments, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken)
@@ -53,10 +58,7 @@ internal static class HistoriesCommand
             Seed: Count(arguments, "seed", defaults.Seed, minimum: int.MinValue));
         var format = arguments.OneOf("format", CheckFormats.Names);
 
-        if (arguments.Get("faults") is { } faults && faults != "none")
-        {
-            throw new UsageException($"--faults {faults} is not built yet; only none");
-        }
+        var fault = Enum.Parse<HistoryFault>(arguments.OneOf("faults", FaultNames), ignoreCase: true);
 
         var historyDirectory = arguments.Get("history-dir");
         if (historyDirectory is not null)
@@ -70,6 +72,20 @@ internal static class HistoriesCommand
         {
             try
             {
+                if (WorkloadFault.NotApplicable(fault, provider) is { } reason)
+                {
+                    rows.Add(new RunRow(provider.Name, "–", null, null, $"not applicable: {reason}"));
+                    continue;
+                }
+
+                WorkloadFault workloadFault = fault switch
+                {
+                    HistoryFault.Kill => new(fault, Reliability: ChildCommand.InDirectory(AppContext.BaseDirectory)),
+                    HistoryFault.Crash => new(fault, Server: ServerControl.From(provider, environment)
+                        ?? throw new EngineUnavailableException($"--faults crash needs {provider.EnvironmentVariable}_CRASH and {provider.EnvironmentVariable}_START (the commands that crash and start the server; scripts/engines.sh prints them)")),
+                    _ => new(fault),
+                };
+
                 // An embedded engine's run needs no server: its database is a fresh temporary file, and resolving the
                 // default target would leave a payments file in the current directory.
                 await using var target = provider.IsEmbedded ? null : await Target.ResolveAsync(provider, null, environment, error, cancellationToken);
@@ -82,9 +98,9 @@ internal static class HistoriesCommand
                         continue;
                     }
 
-                    await error.WriteLineAsync($"{provider.Name} {name}: {options.Transactions} transactions, {options.Clients} clients, {options.Keys} keys, seed {options.Seed}…");
+                    await error.WriteLineAsync($"{provider.Name} {name}: {options.Transactions} transactions, {options.Clients} clients, {options.Keys} keys, seed {options.Seed}{(fault == HistoryFault.None ? string.Empty : $", faults {workloadFault.Name}")}…");
                     await using var database = await provider.Engine.CreateIsolatedDatabaseAsync(target?.ConnectionString ?? string.Empty, cancellationToken);
-                    var result = await ListAppendWorkload.RunAsync(provider, database.ConnectionString, level, options, cancellationToken);
+                    var result = await ListAppendWorkload.RunAsync(provider, database.ConnectionString, level, options, workloadFault, cancellationToken);
                     if (historyDirectory is not null)
                     {
                         await File.WriteAllTextAsync(Path.Combine(historyDirectory, $"{provider.Name}-{name}.edn"), HistoryFormat.Format(result.History), cancellationToken);
@@ -102,8 +118,8 @@ internal static class HistoriesCommand
 
         var rendered = format switch
         {
-            "json" => RunJson(options, rows),
-            _ => RunText(options, rows, markdown: format == "markdown"),
+            "json" => RunJson(options, fault, rows),
+            _ => RunText(options, fault, rows, markdown: format == "markdown"),
         };
         if (arguments.Get("output") is { } path)
         {
@@ -122,13 +138,13 @@ internal static class HistoriesCommand
         : int.TryParse(given, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= minimum ? value
         : throw new UsageException($"--{name} must be an integer{(minimum == int.MinValue ? string.Empty : $" of at least {minimum}")}, not '{given}'");
 
-    private static string RunText(WorkloadOptions options, List<RunRow> rows, bool markdown)
+    private static string RunText(WorkloadOptions options, HistoryFault fault, List<RunRow> rows, bool markdown)
     {
         var text = new StringBuilder();
-        text.AppendLine($"list-append: {options.Transactions} transactions per run, {options.Clients} clients, {options.Keys} keys, 1–{options.MaxMicroOps} micro-ops, seed {options.Seed}");
-        string[] headers = ["engine", "level", "ok/fail/info", "anomalies", "valid for", "seconds"];
+        text.AppendLine($"list-append: {options.Transactions} transactions per run, {options.Clients} clients, {options.Keys} keys, 1–{options.MaxMicroOps} micro-ops, seed {options.Seed}, faults {FaultNames[(int)fault]}");
+        string[] headers = ["engine", "level", "ok/fail/info", "anomalies", "valid for", .. fault == HistoryFault.None ? Array.Empty<string>() : [FaultColumn(fault)], "seconds"];
         var cells = rows.Select(r => (IReadOnlyList<string>)[r.Engine, r.Level, r.Transactions, r.NotRun is null ? r.Anomalies : $"– {r.NotRun}",
-            r.Check is null ? "–" : r.ValidFor.Count == 0 ? "none" : string.Join(", ", r.ValidFor), r.Seconds]).ToList();
+            r.Check is null ? "–" : r.ValidFor.Count == 0 ? "none" : string.Join(", ", r.ValidFor), .. fault == HistoryFault.None ? Array.Empty<string>() : [r.Faults], r.Seconds]).ToList();
         if (markdown)
         {
             text.AppendLine().AppendLine($"| {string.Join(" | ", headers)} |").AppendLine($"|{string.Concat(headers.Select(_ => "---|"))}");
@@ -145,10 +161,17 @@ internal static class HistoriesCommand
         return text.ToString();
     }
 
-    private static string RunJson(WorkloadOptions options, List<RunRow> rows) =>
+    private static string FaultColumn(HistoryFault fault) => fault switch
+    {
+        HistoryFault.Sever => "severed",
+        HistoryFault.Kill => "killed",
+        _ => "crashes",
+    };
+
+    private static string RunJson(WorkloadOptions options, HistoryFault fault, List<RunRow> rows) =>
         JsonSerializer.Serialize(new
         {
-            options = new { clients = options.Clients, transactions = options.Transactions, keys = options.Keys, maxMicroOps = options.MaxMicroOps, seed = options.Seed },
+            options = new { clients = options.Clients, transactions = options.Transactions, keys = options.Keys, maxMicroOps = options.MaxMicroOps, seed = options.Seed, faults = FaultNames[(int)fault] },
             runs = rows.Select(r => new
             {
                 engine = r.Engine,
@@ -158,11 +181,41 @@ internal static class HistoriesCommand
                 failed = r.Result?.Failed,
                 unknown = r.Result?.Unknown,
                 seconds = r.Result?.Elapsed.TotalSeconds,
+                faults = r.Result?.Faults,
                 counts = r.Check?.Kinds.ToDictionary(Anomaly.NameOf, k => r.Check.Counts[k]),
                 validFor = r.ValidFor,
                 anomalies = r.Check?.Anomalies.Select(a => a.ToString()),
             }),
         }, JsonOptions) + Environment.NewLine;
+
+    /// <summary>
+    /// <c>histories client</c>: a <c>--faults kill</c> run's clients, in the process its parent kills; each operation
+    /// written to <paramref name="output"/> as it happens, one EDN map per line (the parent reads them as they come).
+    /// </summary>
+    public static async Task<int> ClientAsync(Arguments arguments, TextWriter output, string? connectionString, CancellationToken cancellationToken)
+    {
+        var provider = Target.ProvidersNamed(arguments.Required("provider")) is [var one] ? one : throw new UsageException("--provider names one engine");
+        var levelName = arguments.Required("level");
+        var level = provider.Dialect.IsolationLevels.FirstOrDefault(l => Isolation.Spelling(l) == levelName, (IsolationLevel)(-1));
+        if ((int)level == -1)
+        {
+            throw new UsageException($"{provider.Name} does not offer {levelName}");
+        }
+
+        var options = new WorkloadOptions(
+            Clients: Count(arguments, "clients", 1, minimum: 1),
+            Transactions: Count(arguments, "txns", 1, minimum: 1),
+            Keys: Count(arguments, "keys", 1, minimum: 1),
+            Seed: Count(arguments, "seed", 0, minimum: int.MinValue));
+        var database = connectionString ?? throw new UsageException($"'histories client' works in the database {ChildCommand.ConnectionVariable} names");
+        await ListAppendWorkload.RunClientsAsync(provider, database, level, options, Long(arguments, "values-after"), Long(arguments, "first-process"),
+            operation => output.Write(HistoryFormat.Format(operation) + "\n"), cancellationToken);
+        await output.FlushAsync(cancellationToken);
+        return ExitCodes.Success;
+    }
+
+    private static long Long(Arguments arguments, string name) =>
+        long.TryParse(arguments.Required(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : throw new UsageException($"--{name} must be a count");
 
     public static async Task<int> CheckAsync(Arguments arguments, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {

@@ -15,7 +15,8 @@ internal sealed record EdnNode(object? Value, int Line, int Column)
         long n => n.ToString(CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
         IReadOnlyList<EdnNode> => "[…]",
-        IReadOnlyList<KeyValuePair<EdnKeyword, EdnNode>> => "{…}",
+        IReadOnlyList<KeyValuePair<EdnKeyword, EdnNode>> or IReadOnlyList<KeyValuePair<EdnNode, EdnNode>> => "{…}",
+        EdnSymbol symbol => symbol.Name,
         _ => Value.ToString() ?? string.Empty,
     };
 }
@@ -25,10 +26,21 @@ internal sealed record EdnKeyword(string Name)
     public override string ToString() => ":" + Name;
 }
 
+/// <summary>A symbol other than nil, true and false (a Java class in a Jepsen exception's <c>:type</c>, say).</summary>
+internal sealed record EdnSymbol(string Name);
+
+/// <summary>A number that is not a 64-bit integer (a float, a decimal, a big integer), kept as written.</summary>
+internal sealed record EdnNumber(string Text)
+{
+    public override string ToString() => Text;
+}
+
 /// <summary>
-/// Reads the subset of EDN that Elle's list-append histories use (https://github.com/edn-format/edn): maps with
-/// keyword keys, vectors and lists, keywords, integers, strings, nil, true and false; commas are whitespace and
-/// <c>;</c> starts a comment. Anything else is refused with the line, the column and what was expected.
+/// Reads the EDN that Jepsen and Elle histories hold (https://github.com/edn-format/edn): top-level maps with keyword
+/// keys (the operation maps), and within them maps with any keys, vectors, lists and sets, keywords, symbols,
+/// integers and other numbers, strings, nil, true and false, tagged values (<c>#inst "…"</c>, read as the value) and
+/// <c>#_</c> discards; commas are whitespace and <c>;</c> starts a comment. A nemesis's or an exception's data is so
+/// read and left alone; anything that is not EDN is refused with the line, the column and what was expected.
 /// </summary>
 internal sealed class EdnReader(string text, string file)
 {
@@ -40,7 +52,7 @@ internal sealed class EdnReader(string text, string file)
     public EdnNode? Next()
     {
         SkipWhitespace();
-        return position >= text.Length ? null : Value("a value");
+        return position >= text.Length ? null : Value("a value", topLevel: true);
     }
 
     public HistoryFormatException Error(int atLine, int atColumn, string problem) => new(file, atLine, atColumn, problem);
@@ -48,7 +60,7 @@ internal sealed class EdnReader(string text, string file)
     private HistoryFormatException Expected(string what) =>
         Error(line, column, $"expected {what}, got {(position >= text.Length ? "the end of the file" : $"'{text[position]}'")}");
 
-    private EdnNode Value(string expected)
+    private EdnNode Value(string expected, bool topLevel = false)
     {
         SkipWhitespace();
         var (startLine, startColumn) = (line, column);
@@ -60,16 +72,18 @@ internal sealed class EdnReader(string text, string file)
         var c = text[position];
         object? value = c switch
         {
-            '{' => Map(),
+            '{' when topLevel => Map(),
+            '{' => AnyMap(),
             '[' => Sequence(']'),
             '(' => Sequence(')'),
+            '#' => Dispatch(expected),
             ':' => Keyword(),
             '"' => String(),
-            _ when char.IsAsciiDigit(c) || ((c is '-' or '+') && position + 1 < text.Length && char.IsAsciiDigit(text[position + 1])) => Integer(),
-            _ when char.IsAsciiLetter(c) => Symbol(expected),
+            _ when char.IsAsciiDigit(c) || ((c is '-' or '+') && position + 1 < text.Length && char.IsAsciiDigit(text[position + 1])) => Number(),
+            _ when char.IsAsciiLetter(c) || c is '*' or '!' or '_' or '?' or '<' or '>' or '=' or '.' or '-' or '+' or '/' => Symbol(),
             _ => throw Expected(expected),
         };
-        return new EdnNode(value, startLine, startColumn);
+        return value as EdnNode ?? new EdnNode(value, startLine, startColumn);
     }
 
     private List<KeyValuePair<EdnKeyword, EdnNode>> Map()
@@ -101,6 +115,55 @@ internal sealed class EdnReader(string text, string file)
         }
     }
 
+    /// <summary>A map inside a value, whose keys may be anything (a nemesis's <c>{"n1" "…"}</c>).</summary>
+    private List<KeyValuePair<EdnNode, EdnNode>> AnyMap()
+    {
+        Advance();
+        var entries = new List<KeyValuePair<EdnNode, EdnNode>>();
+        while (true)
+        {
+            SkipWhitespace();
+            if (position < text.Length && text[position] == '}')
+            {
+                Advance();
+                return entries;
+            }
+
+            var key = Value("a map key or '}'");
+            SkipWhitespace();
+            if (position < text.Length && text[position] == '}')
+            {
+                throw Expected($"a value for {key.Shown}");
+            }
+
+            entries.Add(new(key, Value($"a value for {key.Shown}")));
+        }
+    }
+
+    /// <summary>What follows '#': a set <c>#{…}</c> (read as a sequence), a discard <c>#_ x</c>, or a tagged value <c>#tag x</c> (read as x).</summary>
+    private object? Dispatch(string expected)
+    {
+        Advance();
+        if (position < text.Length && text[position] == '{')
+        {
+            return Sequence('}');
+        }
+
+        if (position < text.Length && text[position] == '_')
+        {
+            Advance();
+            Value("a value to discard after #_");
+            return Value(expected);
+        }
+
+        if (Name().Length == 0)
+        {
+            throw Expected("a set '#{', a discard '#_' or a tag after '#'");
+        }
+
+        return Value("a value after its tag");
+    }
+
     private List<EdnNode> Sequence(char close)
     {
         Advance();
@@ -130,16 +193,15 @@ internal sealed class EdnReader(string text, string file)
         return name.Length > 0 ? new EdnKeyword(name) : throw Expected("a keyword name after ':'");
     }
 
-    private object? Symbol(string expected)
+    private object? Symbol()
     {
-        var (startLine, startColumn) = (line, column);
         var name = Name();
         return name switch
         {
             "nil" => null,
             "true" => true,
             "false" => false,
-            _ => throw Error(startLine, startColumn, $"expected {expected}, got the symbol '{name}'"),
+            _ => new EdnSymbol(name),
         };
     }
 
@@ -154,30 +216,53 @@ internal sealed class EdnReader(string text, string file)
         return text[start..position];
     }
 
-    private long Integer()
+    /// <summary>An integer that fits 64 bits as a long; any other number (1.5, 1e3, 2.5M, a big 123N) as <see cref="EdnNumber"/>.</summary>
+    private object Number()
     {
-        var (startLine, startColumn) = (line, column);
         var start = position;
         Advance();
-        while (position < text.Length && char.IsAsciiDigit(text[position]))
+        Digits();
+        var integral = true;
+        if (position < text.Length && text[position] == '.')
         {
+            integral = false;
             Advance();
+            Digits();
+        }
+
+        if (position < text.Length && text[position] is 'e' or 'E')
+        {
+            integral = false;
+            Advance();
+            if (position < text.Length && text[position] is '-' or '+')
+            {
+                Advance();
+            }
+
+            Digits();
         }
 
         var digits = text[start..position];
-        if (position < text.Length && text[position] == 'N')
+        if (position < text.Length && text[position] is 'N' or 'M')
         {
-            Advance(); // an EDN big integer: fine while it fits
+            integral &= text[position] == 'N';
+            Advance();
         }
 
         if (position < text.Length && (char.IsAsciiLetterOrDigit(text[position]) || text[position] is '.'))
         {
-            throw Expected("an integer to end");
+            throw Expected("a number to end");
         }
 
-        return long.TryParse(digits, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)
-            ? n
-            : throw Error(startLine, startColumn, $"expected an integer that fits 64 bits, got {digits}");
+        return integral && long.TryParse(digits, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : new EdnNumber(text[start..position]);
+    }
+
+    private void Digits()
+    {
+        while (position < text.Length && char.IsAsciiDigit(text[position]))
+        {
+            Advance();
+        }
     }
 
     private string String()

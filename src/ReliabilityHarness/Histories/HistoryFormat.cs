@@ -64,7 +64,10 @@ public static class HistoryFormat
         }
 
         map.Append(", :value [").AppendJoin(' ', operation.Value).Append(']');
-        map.Append(CultureInfo.InvariantCulture, $", :process {operation.Process}");
+        if (operation.Process is { } process)
+        {
+            map.Append(CultureInfo.InvariantCulture, $", :process {process}");
+        }
         if (operation.Time is { } time)
         {
             map.Append(CultureInfo.InvariantCulture, $", :time {time}");
@@ -107,7 +110,7 @@ public static class HistoryFormat
             EdnKeyword { Name: "info" } => OperationType.Info,
             _ => throw reader.Error(map["type"].Line, map["type"].Column, $"expected :type to be :invoke, :ok, :fail or :info, got {map["type"].Shown}"),
         };
-        var process = Integer(reader, Required(reader, node, map, "process"), ":process");
+        var process = map.TryGetValue("process", out var p) ? Integer(reader, p, ":process") : (long?)null;
         var index = map.TryGetValue("index", out var i) ? Integer(reader, i, ":index") : (long?)null;
         var time = map.TryGetValue("time", out var t) ? Integer(reader, t, ":time") : (long?)null;
         var value = Required(reader, node, map, "value");

@@ -78,6 +78,7 @@ public static class ListAppendChecker
             var graph = new Graph(transactions.Where(InGraph));
             AddWriteWrite(graph, orders);
             AddReadEdges(graph, orders);
+            AddUnreadAppends(graph, orders);
             return graph;
         }
 
@@ -267,6 +268,63 @@ public static class ListAppendChecker
                     graph.Add(reader, next.Writer, EdgeKind.RW, read.Key, appended, () => values.Count == 0
                         ? $"{reader.Name} read key {read.Key} = [], {next.Writer.Name} appended the first value {appended}"
                         : $"{reader.Name} read key {read.Key} = {Tail(values)}, {next.Writer.Name} appended the next value {appended}");
+                }
+            }
+        }
+
+        /// <summary>
+        /// An append no read saw, by a transaction that committed, came after the key's last observed value: had it come
+        /// before, the longest read would hold it (lists only grow). So its writer depends on that value's writer (ww)
+        /// and anti-depends on every read of the whole observed list (rw), as Elle infers
+        /// (<c>previously-appended-element</c> in elle/list_append.clj). Where several such appends follow, which is
+        /// next is unknown; an edge to each stands for a path of the same kinds through the one that is. An :info
+        /// transaction no read saw is not known to have committed, and gets no edge.
+        /// </summary>
+        private void AddUnreadAppends(Graph graph, Dictionary<HistoryKey, IReadOnlyList<long>> orders)
+        {
+            var readersOfAll = new Dictionary<HistoryKey, List<(Transaction Reader, Read Read)>>();
+            for (var i = 0; i < reads.Count; i++)
+            {
+                var (reader, read) = reads[i];
+                if (prefix[i] && read.Values!.Count == orders[read.Key].Count)
+                {
+                    (readersOfAll.TryGetValue(read.Key, out var list) ? list : readersOfAll[read.Key] = []).Add((reader, read));
+                }
+            }
+
+            foreach (var (key, ofKey) in writers)
+            {
+                if (!orders.TryGetValue(key, out var order))
+                {
+                    continue;
+                }
+
+                var observed = order.ToHashSet();
+                var lastWriter = order.Count > 0 && ofKey.TryGetValue(order[^1], out var last) ? last.Writer : null;
+                foreach (var (value, (writer, _)) in ofKey)
+                {
+                    if (writer.Outcome != Outcome.Ok || observed.Contains(value))
+                    {
+                        continue;
+                    }
+
+                    if (lastWriter is not null && lastWriter != writer)
+                    {
+                        graph.Add(lastWriter, writer, EdgeKind.WW, key, value, () => $"{writer.Name} appended {value} to key {key}, which no read saw, so after {lastWriter.Name}'s {order[^1]}");
+                    }
+
+                    if (Seeded.Has(Flaw.DropsReadWriteEdges))
+                    {
+                        continue;
+                    }
+
+                    foreach (var (reader, read) in readersOfAll.GetValueOrDefault(key) ?? [])
+                    {
+                        if (reader != writer)
+                        {
+                            graph.Add(reader, writer, EdgeKind.RW, key, value, () => $"{reader.Name} read key {key} = {(read.Values!.Count == 0 ? "[]" : Tail(read.Values!))}, {writer.Name} appended {value}, which no read saw, so after it");
+                        }
+                    }
                 }
             }
         }

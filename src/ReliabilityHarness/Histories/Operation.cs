@@ -48,11 +48,12 @@ public sealed record Read(HistoryKey Key, IReadOnlyList<long>? Values) : MicroOp
 /// <param name="Type">:invoke, :ok, :fail or :info.</param>
 /// <param name="Function">The <c>:f</c> keyword without its colon (<c>txn</c>), or null when the map has none.</param>
 /// <param name="Value">The transaction's micro-operations.</param>
-/// <param name="Process">The client process that ran it.</param>
+/// <param name="Process">The client process that ran it; null when the map has no <c>:process</c> (Elle's own examples
+/// omit it: their operations then pair in order, one at a time).</param>
 /// <param name="Index">The <c>:index</c>, when present.</param>
 /// <param name="Time">The <c>:time</c> (nanoseconds in Jepsen), when present.</param>
 /// <param name="Line">The line of the history file it starts on (1-based; 0 when built in code), for messages.</param>
-public sealed record Operation(OperationType Type, string? Function, IReadOnlyList<MicroOp> Value, long Process, long? Index = null, long? Time = null, int Line = 0)
+public sealed record Operation(OperationType Type, string? Function, IReadOnlyList<MicroOp> Value, long? Process, long? Index = null, long? Time = null, int Line = 0)
 {
     public override string ToString() => HistoryFormat.Format(this);
 }

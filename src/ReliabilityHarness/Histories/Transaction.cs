@@ -24,13 +24,13 @@ public sealed record Transaction(int Id, Operation Invoke, Operation? Completion
         ? [.. Completion.Value.Select(m => m is Read { Values: null } r ? r with { Values = [] } : m)]
         : Invoke.Value;
 
-    public long Process => Invoke.Process;
+    public long? Process => Invoke.Process;
 
     /// <summary>Its name in reports: T and the invocation's :index (its position in the history when it has none).</summary>
     public string Name => $"T{Invoke.Index ?? Id}";
 
     public override string ToString() =>
-        $"{Name} (process {Process}, {Outcome.ToString().ToLowerInvariant()}{(Invoke.Index is { } i ? $", index {i}" : string.Empty)}): [{string.Join(' ', Ops)}]";
+        $"{Name} (process {Process?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nil"}, {Outcome.ToString().ToLowerInvariant()}{(Invoke.Index is { } i ? $", index {i}" : string.Empty)}): [{string.Join(' ', Ops)}]";
 
     /// <summary>
     /// The transactions of a history: each invocation paired with the next completion on its process. An invocation
@@ -41,26 +41,29 @@ public sealed record Transaction(int Id, Operation Invoke, Operation? Completion
     public static IReadOnlyList<Transaction> Pair(IReadOnlyList<Operation> history, string file = "history.edn")
     {
         ArgumentNullException.ThrowIfNull(history);
-        var open = new Dictionary<long, (Operation Invoke, int Id)>();
+        // Keyed by process, a missing :process being one more (nil) process.
+        var open = new Dictionary<(bool, long), (Operation Invoke, int Id)>();
         var slots = new List<Transaction?>();
         for (var position = 0; position < history.Count; position++)
         {
             var operation = history[position];
+            var process = (operation.Process.HasValue, operation.Process ?? 0);
+            var processName = operation.Process?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nil";
             if (operation.Type == OperationType.Invoke)
             {
-                if (open.ContainsKey(operation.Process))
+                if (open.ContainsKey(process))
                 {
-                    throw new HistoryFormatException(file, operation.Line, 1, $"expected a completion for process {operation.Process}'s open invocation, got another :invoke");
+                    throw new HistoryFormatException(file, operation.Line, 1, $"expected a completion for process {processName}'s open invocation, got another :invoke");
                 }
 
-                open[operation.Process] = (operation, position);
+                open[process] = (operation, position);
                 slots.Add(null);
                 continue;
             }
 
-            if (!open.Remove(operation.Process, out var invoked))
+            if (!open.Remove(process, out var invoked))
             {
-                throw new HistoryFormatException(file, operation.Line, 1, $"expected an :invoke on process {operation.Process} before this :{operation.Type.ToString().ToLowerInvariant()}");
+                throw new HistoryFormatException(file, operation.Line, 1, $"expected an :invoke on process {processName} before this :{operation.Type.ToString().ToLowerInvariant()}");
             }
 
             var outcome = operation.Type switch { OperationType.Ok => Outcome.Ok, OperationType.Fail => Outcome.Fail, _ => Outcome.Info };

@@ -156,6 +156,22 @@ public static class MatrixFormats
             text.AppendLine(CultureInfo.InvariantCulture, $"{item}skipped: {line}");
         }
 
+        // What each random history showed: the verdict is the promised model, the anomalies a run happened to meet are these.
+        var histories = report.Rows.Where(r => r.Scenario == RandomHistoriesMatrix.ScenarioId && r.Detail is not null && r.Ok is not null).ToList();
+        if (histories.Count > 0)
+        {
+            text.AppendLine().AppendLine("random histories (found; the verdict above is whether the level's model forbids any of it):");
+            if (markdown)
+            {
+                text.AppendLine();
+            }
+
+            foreach (var row in histories)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"{item}{row.Engine} {row.Check}: {row.Detail}");
+            }
+        }
+
         if (markdown)
         {
             text.AppendLine();

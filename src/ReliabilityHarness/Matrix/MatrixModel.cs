@@ -43,7 +43,8 @@ public sealed record MatrixReport(DateTimeOffset When, IReadOnlyList<MatrixEngin
 
 /// <summary>What a matrix scenario gets to run on one engine.</summary>
 /// <param name="Reliability">How to start the <c>reliability</c> process, for scenarios that kill it.</param>
-public sealed record MatrixContext(Provider Provider, EngineServer Engine, Func<string, string?> Environment, ChildCommand Reliability, CancellationToken CancellationToken)
+/// <param name="Expectations">The profile the run holds the engine to: a scenario that checks a promise (random histories: the consistency model a level promises) reads which one here.</param>
+public sealed record MatrixContext(Provider Provider, EngineServer Engine, Func<string, string?> Environment, ChildCommand Reliability, ExpectationProfile Expectations, CancellationToken CancellationToken)
 {
     public Task<IsolatedDatabase> NewDatabaseAsync() => Engine.CreateDatabaseAsync(CancellationToken);
 }

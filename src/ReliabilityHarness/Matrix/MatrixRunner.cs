@@ -42,7 +42,7 @@ public static class MatrixRunner
             {
                 engines.Add(new MatrixEngine(provider.Name, await VersionAsync(provider, server, cancellationToken), server.Origin, null));
                 var profile = expectations?.Invoke(provider) ?? provider.Dialect.Expectations;
-                var context = new MatrixContext(provider, server, environment, reliability, cancellationToken);
+                var context = new MatrixContext(provider, server, environment, reliability, profile, cancellationToken);
                 foreach (var scenario in Scenarios)
                 {
                     var clock = Stopwatch.StartNew();

@@ -124,7 +124,7 @@ public sealed class HistoriesCommandTests
 
     [TestCase("--levels read-uncommitted", "unknown level 'read-uncommitted'")]
     [TestCase("--txns 0", "--txns must be an integer of at least 1, not '0'")]
-    [TestCase("--faults crash", "--faults crash is not built yet")]
+    [TestCase("--faults bogus", "unknown faults 'bogus'; expected none, sever, kill, crash")]
     public async Task Run_refuses_bad_use_with_exit_2(string options, string expected)
     {
         var run = await CliRun.InProcessAsync(["histories", "run", "--providers", "sqlite", .. options.Split(' ')]);
@@ -133,6 +133,54 @@ public sealed class HistoriesCommandTests
         {
             Assert.That(run.Code, Is.EqualTo(2));
             Assert.That(run.Error, Does.Contain(expected));
+        }
+    }
+
+    [Test]
+    public async Task Run_with_faults_kill_kills_the_client_process_and_writes_json_to_the_output_file()
+    {
+        var report = Path.Combine(Path.GetTempPath(), $"reliability-histories-{Guid.NewGuid():N}.json");
+        files.Add(report);
+        var run = await CliRun.InProcessAsync(["histories", "run", "--providers", "sqlite", "--levels", "serializable", "--clients", "4", "--txns", "200", "--keys", "4",
+            "--faults", "kill", "--format", "json", "--output", report]);
+        using var json = JsonDocument.Parse(File.ReadAllText(report));
+        var row = json.RootElement.GetProperty("runs")[0];
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(0), run.Error);
+            Assert.That(run.Output, Is.Empty, "the report went to --output");
+            Assert.That(json.RootElement.GetProperty("options").GetProperty("faults").GetString(), Is.EqualTo("kill"));
+            Assert.That(row.GetProperty("faults").GetInt32(), Is.InRange(1, 2), "client processes killed");
+            Assert.That(row.GetProperty("ok").GetInt32() + row.GetProperty("failed").GetInt32() + row.GetProperty("unknown").GetInt32(), Is.EqualTo(200));
+            Assert.That(row.GetProperty("counts").EnumerateObject(), Is.Empty, "SQLite stays serializable across killed clients");
+            Assert.That(row.GetProperty("validFor").EnumerateArray().Select(v => v.GetString()), Does.Contain("serializable"));
+        }
+    }
+
+    [TestCase("sever", "no server session to sever")]
+    [TestCase("crash", "no server to crash")]
+    public async Task A_fault_that_does_not_apply_is_a_row_that_says_why_in_markdown(string fault, string reason)
+    {
+        var run = await CliRun.InProcessAsync(["histories", "run", "--providers", "sqlite", "--faults", fault, "--format", "markdown"]);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(0), run.Error);
+            Assert.That(run.Output, Does.Contain("| engine | level | ok/fail/info | anomalies | valid for |"));
+            Assert.That(run.Output, Does.Match($@"\| sqlite \| – \| – \| – not applicable: [^|]*{reason}"));
+        }
+    }
+
+    [Test]
+    public async Task Crash_without_the_engine_crash_and_start_commands_is_unavailable_exit_3()
+    {
+        var run = await CliRun.InProcessAsync(["histories", "run", "--providers", "postgresql", "--faults", "crash"], _ => null);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(3), run.Error);
+            Assert.That(run.Output, Does.Contain("--faults crash needs HARNESS_POSTGRESQL_CRASH and HARNESS_POSTGRESQL_START"));
         }
     }
 

@@ -60,12 +60,39 @@ public sealed class HistoryFormatTests
         }
     }
 
+    [Test]
+    public void What_Jepsen_writes_besides_transactions_is_read_and_left_alone()
+    {
+        // A nemesis's operation (string-keyed map, keyword process, a set, a tag, a float, a symbol, a discard) and an
+        // :info whose exception data holds symbols; operations without :process pair in order, as Elle's own examples do.
+        const string jepsen = """
+            {:type :info, :f :partition, :value ["n1" #_ "discarded" {"n1" #{"n2" "n3"}}], :process :nemesis, :time 1.5e3, :at #inst "2026-12-02T10:00:00Z"}
+            {:type :invoke, :f :txn, :value [[:append 1 1]], :process 0}
+            {:type :info, :f :txn, :value [[:append 1 1]], :process 0, :exception {:via [{:type java.net.SocketTimeoutException, :message "Read timed out"}]}, :error [:timeout 2.5M 12345678901234567890N]}
+            {:type :invoke, :value [[:r 1 nil]]}
+            {:type :ok, :value [[:r 1 [1]]]}
+            """;
+        var operations = HistoryFormat.Parse(jepsen);
+        var transactions = Transaction.Pair(operations);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(operations.Select(o => (o.Type, o.Process)), Is.EqualTo(new (OperationType, long?)[] { (OperationType.Invoke, 0), (OperationType.Info, 0), (OperationType.Invoke, null), (OperationType.Ok, null) }));
+            Assert.That(transactions.Select(t => t.Outcome), Is.EqualTo(new[] { Outcome.Info, Outcome.Ok }));
+            Assert.That(HistoryFormat.Format(operations[3]), Is.EqualTo("{:type :ok, :value [[:r 1 [1]]]}"), "no :process written where none was read");
+            Assert.That(ListAppendChecker.Check(transactions).Kinds, Is.Empty, "the read proves the :info committed; nothing is wrong");
+        }
+    }
+
     [TestCase("{:type :invoke, [:append 1 2]}", "history.edn:1:17: expected a map key (keyword), got '['")]
     [TestCase("{:type :ok, :value [], :process 0}\n\n{:type :ok, :value [],\n   :process 0 :type}", "history.edn:4:20: expected a value for :type, got '}'")]
     [TestCase("{:type :launch, :value [], :process 0}", "history.edn:1:8: expected :type to be :invoke, :ok, :fail or :info, got :launch")]
-    [TestCase("{:type :ok, :value []}", "history.edn:1:1: expected the operation map to have :process")]
-    [TestCase("{:type :ok, :value [[:append 1 x]], :process 0}", "history.edn:1:32: expected a value or ']', got the symbol 'x'")]
-    [TestCase("{:type :ok, :value [[:append 1 1.5]], :process 0}", "history.edn:1:33: expected an integer to end, got '.'")]
+    [TestCase("{:type :ok, :process 0}", "history.edn:1:1: expected the operation map to have :value")]
+    [TestCase("{:type :ok, :value [[:append 1 x]], :process 0}", "history.edn:1:32: expected an appended value to be an integer, got x")]
+    [TestCase("{:type :ok, :value [[:append 1 1.5]], :process 0}", "history.edn:1:32: expected an appended value to be an integer, got 1.5")]
+    [TestCase("{:type :ok, :value [[:append 1 1.5x]], :process 0}", "history.edn:1:35: expected a number to end, got 'x'")]
+    [TestCase("{:type :ok, :value [[:append 1 #]], :process 0}", "history.edn:1:33: expected a set '#{', a discard '#_' or a tag after '#', got ']'")]
+    [TestCase("{:type :invoke, :value [], :process 0}\n{:type :invoke, :value []}\n{:type :invoke, :value []}", "history.edn:3:1: expected a completion for process nil's open invocation, got another :invoke")]
     [TestCase("{:type :ok, :value [[:write 1 2]], :process 0}", "history.edn:1:22: expected :append or :r, got :write")]
     [TestCase("{:type :ok, :value [[:r 1 7]], :process 0}", "history.edn:1:27: expected a read's list (a vector or nil), got 7")]
     [TestCase("{:type :ok, :value [[:append 1 2]], :process \"p\"}", "history.edn:1:46: expected :process to be an integer, got \"p\"")]

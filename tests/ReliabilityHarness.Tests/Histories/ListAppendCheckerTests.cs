@@ -110,6 +110,35 @@ public sealed class ListAppendCheckerTests
     }
 
     [Test]
+    public void Write_skew_whose_appends_nobody_read_is_still_G2_item()
+    {
+        // As Elle infers: an append no read saw came after the key's last observed value (lists only grow), so whoever
+        // read that whole list anti-depends on it. T0 and T2 each saw the other's key at [9] and appended to it; no one
+        // ever read 1 or 2.
+        var history = new HistoryBuilder();
+        history.Ok(A(1, 9), A(2, 9));
+        var t1 = history.Ok(R(1, 9), A(2, 1));
+        var t2 = history.Ok(R(2, 9), A(1, 2));
+        var cycle = OnlyCycle(history.Check(), AnomalyKind.G2Item);
+        Assert.That(cycle.Select(e => (e.From.Name, e.Kind, e.To.Name, e.Why)), Is.EquivalentTo(new[]
+        {
+            (t1, EdgeKind.RW, t2, $"{t1} read key 1 = [9], {t2} appended 2, which no read saw, so after it"),
+            (t2, EdgeKind.RW, t1, $"{t2} read key 2 = [9], {t1} appended 1, which no read saw, so after it"),
+        }));
+    }
+
+    [Test]
+    public void An_append_nobody_read_by_a_transaction_of_unknown_outcome_adds_no_edge()
+    {
+        // The same skew with one side :info: it may never have committed, and no read proves it did.
+        var history = new HistoryBuilder();
+        history.Ok(A(1, 9), A(2, 9));
+        history.Info(R(1, 9), A(2, 1));
+        history.Ok(R(2, 9), A(1, 2));
+        Assert.That(history.Check().Anomalies, Is.Empty);
+    }
+
+    [Test]
     public void A_longer_rw_cycle_is_reported_by_its_shortest_form()
     {
         // T0 -rw-> T2 -rw-> T4 -ww-> T0 on three keys; T6 reads them all and closes no cycle.

@@ -67,7 +67,7 @@ public sealed class ListAppendWorkloadTests(Provider provider) : EngineFixture(p
     {
         await using var database = await NewDatabaseAsync();
         using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        return await ListAppendWorkload.RunAsync(Provider, database.ConnectionString, level, Bounded, bound.Token);
+        return await ListAppendWorkload.RunAsync(Provider, database.ConnectionString, level, Bounded, cancellationToken: bound.Token);
     }
 
     private static string Describe(CheckResult check) =>
@@ -89,7 +89,7 @@ public sealed class SerializableHistoryTests(Provider provider) : EngineFixture(
     {
         await using var database = await NewDatabaseAsync();
         using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var result = await ListAppendWorkload.RunAsync(Provider, database.ConnectionString, IsolationLevel.Serializable, ListAppendWorkloadTests.BoundedRun, bound.Token);
+        var result = await ListAppendWorkload.RunAsync(Provider, database.ConnectionString, IsolationLevel.Serializable, ListAppendWorkloadTests.BoundedRun, cancellationToken: bound.Token);
         var check = ListAppendChecker.Check(result.History);
 
         Assert.That(check.Kinds, Is.Empty, string.Join(Environment.NewLine, check.Anomalies.Select(a => a.ToString())));

@@ -37,19 +37,27 @@ public sealed record ChildCommand(string FileName, IReadOnlyList<string> Argumen
     public ProcessStartInfo Ingest(Provider provider, string connectionString, string csvPath, string? strategy = null, string? pauseAt = null)
     {
         ArgumentNullException.ThrowIfNull(provider);
+        var start = Command(connectionString, ["ingest", "--provider", provider.Name, "--input", csvPath, .. strategy is null ? [] : new[] { "--strategy", strategy }]);
+        if (pauseAt is not null)
+        {
+            start.Environment[PauseVariable] = pauseAt;
+        }
+
+        return start;
+    }
+
+    /// <summary>How to start <c>reliability</c> with <paramref name="arguments"/> on the database <paramref name="connectionString"/> (in its environment), its output and errors redirected, no pause.</summary>
+    public ProcessStartInfo Command(string connectionString, IEnumerable<string> arguments)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
         var start = new ProcessStartInfo(FileName) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in Arguments.Concat(["ingest", "--provider", provider.Name, "--input", csvPath]).Concat(strategy is null ? [] : ["--strategy", strategy]))
+        foreach (var argument in Arguments.Concat(arguments))
         {
             start.ArgumentList.Add(argument);
         }
 
         start.Environment[ConnectionVariable] = connectionString;
         start.Environment.Remove(PauseVariable);
-        if (pauseAt is not null)
-        {
-            start.Environment[PauseVariable] = pauseAt;
-        }
-
         return start;
     }
 }
