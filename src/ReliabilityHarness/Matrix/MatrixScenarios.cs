@@ -165,7 +165,7 @@ internal sealed class RandomHistoriesMatrix : IMatrixScenario
     }
 
     /// <summary>The promised model when the history keeps it; else what it broke. Without a promise: every model it is valid for.</summary>
-    private static string Observed(CheckResult history, string? promised) =>
+    internal static string Observed(CheckResult history, string? promised) =>
         promised is not null && ConsistencyModels.TryParse(promised, out var model)
             ? history.IsValid(model) ? ConsistencyModels.NameOf(model) : $"not {ConsistencyModels.NameOf(model)}: {string.Join(", ", history.ForbiddenFound(model).Select(Anomaly.NameOf))}"
             : $"valid for {string.Join(", ", Enum.GetValues<ConsistencyModel>().Where(history.IsValid).Select(ConsistencyModels.NameOf).DefaultIfEmpty("none"))}";
