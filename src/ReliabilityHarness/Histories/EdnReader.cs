@@ -86,40 +86,17 @@ internal sealed class EdnReader(string text, string file)
         return value as EdnNode ?? new EdnNode(value, startLine, startColumn);
     }
 
-    private List<KeyValuePair<EdnKeyword, EdnNode>> Map()
-    {
-        Advance();
-        var entries = new List<KeyValuePair<EdnKeyword, EdnNode>>();
-        while (true)
-        {
-            SkipWhitespace();
-            if (position < text.Length && text[position] == '}')
-            {
-                Advance();
-                return entries;
-            }
-
-            if (position >= text.Length || text[position] != ':')
-            {
-                throw Expected("a map key (keyword)");
-            }
-
-            var key = (EdnKeyword)Value("a map key (keyword)").Value!;
-            SkipWhitespace();
-            if (position < text.Length && text[position] == '}')
-            {
-                throw Expected($"a value for {key}");
-            }
-
-            entries.Add(new(key, Value($"a value for {key}")));
-        }
-    }
+    /// <summary>An operation map: its keys are keywords.</summary>
+    private List<KeyValuePair<EdnKeyword, EdnNode>> Map() => Entries(() =>
+        position < text.Length && text[position] == ':' ? (EdnKeyword)Value("a map key (keyword)").Value! : throw Expected("a map key (keyword)"), key => key.ToString());
 
     /// <summary>A map inside a value, whose keys may be anything (a nemesis's <c>{"n1" "…"}</c>).</summary>
-    private List<KeyValuePair<EdnNode, EdnNode>> AnyMap()
+    private List<KeyValuePair<EdnNode, EdnNode>> AnyMap() => Entries(() => Value("a map key or '}'"), key => key.Shown);
+
+    private List<KeyValuePair<TKey, EdnNode>> Entries<TKey>(Func<TKey> readKey, Func<TKey, string> shown)
     {
         Advance();
-        var entries = new List<KeyValuePair<EdnNode, EdnNode>>();
+        var entries = new List<KeyValuePair<TKey, EdnNode>>();
         while (true)
         {
             SkipWhitespace();
@@ -129,14 +106,14 @@ internal sealed class EdnReader(string text, string file)
                 return entries;
             }
 
-            var key = Value("a map key or '}'");
+            var key = readKey();
             SkipWhitespace();
             if (position < text.Length && text[position] == '}')
             {
-                throw Expected($"a value for {key.Shown}");
+                throw Expected($"a value for {shown(key)}");
             }
 
-            entries.Add(new(key, Value($"a value for {key.Shown}")));
+            entries.Add(new(key, Value($"a value for {shown(key)}")));
         }
     }
 

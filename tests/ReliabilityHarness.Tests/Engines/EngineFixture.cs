@@ -1,3 +1,5 @@
+using ReliabilityHarness.Scenarios.Faults;
+
 namespace ReliabilityHarness.Tests.Engines;
 
 /// <summary>
@@ -28,6 +30,27 @@ public abstract class EngineFixture(Provider provider)
     /// </summary>
     protected static SteppingClock LaterClock() =>
         new(new DateTimeOffset(2026, 1, 1, 9, 0, 0, TimeSpan.Zero).AddHours(Interlocked.Increment(ref clocks)));
+
+    /// <summary>
+    /// How to crash and restart this fixture's engine (<c>HARNESS_&lt;ENGINE&gt;_CRASH</c> and <c>_START</c>); without them
+    /// the test is ignored with the reason, or fails when HARNESS_REQUIRE names the engine's server-crash.
+    /// </summary>
+    protected ServerControl RequireServerControl()
+    {
+        if (ServerControl.From(Provider, Environment.GetEnvironmentVariable) is { } control)
+        {
+            return control;
+        }
+
+        var reason = $"{Provider.EnvironmentVariable}_CRASH and {Provider.EnvironmentVariable}_START are not set: the harness may not stop this engine (scripts/engines.sh prints them for the engine it manages)";
+        if (TestEngines.IsRequired(Provider, ServerCrashScenario.Id))
+        {
+            Assert.Fail(reason);
+        }
+
+        Assert.Ignore(reason);
+        throw new InvalidOperationException(reason); // not reached: Assert.Ignore throws
+    }
 
     protected Task<IReadOnlyList<StoredPayment>> ReadTableAsync(IsolatedDatabase database) =>
         PaymentsTable.ReadAllAsync(Provider, database.ConnectionString);

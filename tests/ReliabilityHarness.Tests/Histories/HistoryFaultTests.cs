@@ -114,17 +114,7 @@ public sealed class CrashedServerHistoryTests(Provider provider) : EngineFixture
     [Test]
     public async Task A_server_crash_mid_run_leaves_a_serializable_history_without_anomalies()
     {
-        if (ServerControl.From(Provider, Environment.GetEnvironmentVariable) is not { } control)
-        {
-            var reason = $"{Provider.EnvironmentVariable}_CRASH and {Provider.EnvironmentVariable}_START are not set: the harness may not stop this engine";
-            if (TestEngines.IsRequired(Provider, ServerCrashScenario.Id))
-            {
-                Assert.Fail(reason);
-            }
-
-            Assert.Ignore(reason);
-            return;
-        }
+        var control = RequireServerControl();
 
         await using var database = await NewDatabaseAsync();
         using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(4));

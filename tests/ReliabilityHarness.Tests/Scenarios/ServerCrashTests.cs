@@ -16,17 +16,7 @@ public sealed class ServerCrashTests(Provider provider) : EngineFixture(provider
     [Test]
     public async Task A_server_crash_keeps_every_acknowledged_commit_and_nothing_else()
     {
-        if (ServerControl.From(Provider, Environment.GetEnvironmentVariable) is not { } control)
-        {
-            var reason = $"{Provider.EnvironmentVariable}_CRASH and {Provider.EnvironmentVariable}_START are not set: the harness may not stop this engine (scripts/engines.sh prints them for the engine it manages)";
-            if (TestEngines.IsRequired(Provider, ServerCrashScenario.Id))
-            {
-                Assert.Fail(reason);
-            }
-
-            Assert.Ignore(reason);
-            return;
-        }
+        var control = RequireServerControl();
 
         await using var database = await NewDatabaseAsync();
         var observation = await ServerCrashScenario.RunAsync(Provider, database.ConnectionString, control);
