@@ -6,14 +6,19 @@ using Testcontainers.MySql;
 namespace ReliabilityHarness.MariaDb;
 
 /// <summary>A MariaDB server: <c>HARNESS_MARIADB</c>, or the pinned image in Docker. A run's isolated database is a database of its own, dropped afterwards.</summary>
-public sealed class MariaDbEngine(MariaDbDialect dialect) : ServerEngine(dialect)
+public sealed class MariaDbEngine(MariaDbDialect dialect, string image = MariaDbEngine.Image) : ServerEngine(dialect)
 {
     /// <summary>Pinned so every user's container run sees the same engine.</summary>
     public const string Image = "mariadb:10.11.11";
 
-    public override EngineContainer? Container { get; } = new(Image, async cancellationToken =>
+    /// <summary><c>mariadb@11.4</c>: the official image of that version.</summary>
+    public override EngineSource ForVersion(string version) => new MariaDbEngine(dialect, $"mariadb:{version}");
+
+    public override string? VersionFixed => null;
+
+    public override EngineContainer? Container { get; } = new(image, async cancellationToken =>
     {
-        var container = new MySqlBuilder(Image).Build();
+        var container = new MySqlBuilder(image).Build();
         await container.StartAsync(cancellationToken);
         return new StartedContainer(container.GetConnectionString(), container);
     });

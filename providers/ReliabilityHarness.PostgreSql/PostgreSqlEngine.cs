@@ -11,12 +11,17 @@ namespace ReliabilityHarness.PostgreSql;
 /// A PostgreSQL server: <c>HARNESS_POSTGRESQL</c>, or the pinned image in Docker. A run's isolated database is a schema
 /// of its own, reached through the connection's search_path and dropped with everything in it afterwards.
 /// </summary>
-public sealed class PostgreSqlEngine(PostgreSqlDialect dialect) : ServerEngine(dialect)
+public sealed class PostgreSqlEngine(PostgreSqlDialect dialect, string image = PostgreSqlEngine.Image) : ServerEngine(dialect)
 {
     /// <summary>Pinned so every user's container run sees the same engine.</summary>
     public const string Image = "postgres:17.6";
 
-    public override EngineContainer? Container { get; } = new(Image, StartContainerAsync);
+    public override EngineContainer? Container { get; } = new(image, cancellationToken => StartContainerAsync(image, cancellationToken));
+
+    /// <summary><c>postgresql@16</c>: the official image of that version.</summary>
+    public override EngineSource ForVersion(string version) => new PostgreSqlEngine(dialect, $"postgres:{version}");
+
+    public override string? VersionFixed => null;
 
     public override WireProtocol? Wire => WireProtocol.PostgreSql;
 
@@ -50,9 +55,9 @@ public sealed class PostgreSqlEngine(PostgreSqlDialect dialect) : ServerEngine(d
 
     // Testcontainers' module starts PostgreSQL with fsync=off for speed; a crash test on such an engine proves
     // nothing, so the command is replaced with the durable defaults spelled out.
-    private static async Task<StartedContainer> StartContainerAsync(CancellationToken cancellationToken)
+    private static async Task<StartedContainer> StartContainerAsync(string image, CancellationToken cancellationToken)
     {
-        var container = new PostgreSqlBuilder(Image)
+        var container = new PostgreSqlBuilder(image)
             .WithCommand(new OverwriteEnumerable<string>(["-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on"]))
             .Build();
         await container.StartAsync(cancellationToken);

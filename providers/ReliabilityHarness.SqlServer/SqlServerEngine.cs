@@ -6,8 +6,13 @@ using Testcontainers.MsSql;
 namespace ReliabilityHarness.SqlServer;
 
 /// <summary>A SQL Server: <c>HARNESS_SQLSERVER</c>, or the pinned image in Docker. A run's isolated database is a database of its own, dropped afterwards.</summary>
-public sealed class SqlServerEngine(SqlServerDialect dialect) : ServerEngine(dialect)
+public sealed class SqlServerEngine(SqlServerDialect dialect, string image = SqlServerEngine.Image) : ServerEngine(dialect)
 {
+    /// <summary><c>sqlserver@2019</c>: Microsoft's image of that release, its latest update.</summary>
+    public override EngineSource ForVersion(string version) => new SqlServerEngine(dialect, $"mcr.microsoft.com/mssql/server:{version}-latest");
+
+    public override string? VersionFixed => null;
+
     /// <summary>Pinned so every user's container run sees the same engine.</summary>
     public const string Image = "mcr.microsoft.com/mssql/server:2022-CU14-ubuntu-22.04";
 
@@ -31,9 +36,9 @@ public sealed class SqlServerEngine(SqlServerDialect dialect) : ServerEngine(dia
         END;
         """;
 
-    public override EngineContainer? Container { get; } = new(Image, async cancellationToken =>
+    public override EngineContainer? Container { get; } = new(image, async cancellationToken =>
     {
-        var container = new MsSqlBuilder(Image).Build();
+        var container = new MsSqlBuilder(image).Build();
         await container.StartAsync(cancellationToken);
         return new StartedContainer(container.GetConnectionString(), container);
     });

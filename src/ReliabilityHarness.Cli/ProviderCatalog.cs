@@ -19,6 +19,13 @@ public static class ProviderCatalog
         DuckDbProvider.Create(),
     ];
 
-    public static Provider? Find(string name) =>
-        All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+    /// <summary>The provider an engine spec names (<c>postgresql</c>, <c>postgresql@16</c>); null when no provider has that engine name.</summary>
+    /// <exception cref="FormatException">Not a spec.</exception>
+    /// <exception cref="NotSupportedException">The engine cannot be had at that version or variant: says why.</exception>
+    public static Provider? Find(string name)
+    {
+        var spec = EngineSpec.Parse(name);
+        var provider = All.FirstOrDefault(p => p.Name == spec.Engine);
+        return provider is null || spec == provider.Spec ? provider : provider.For(spec);
+    }
 }

@@ -28,8 +28,18 @@ internal sealed class Target(Provider provider, string connectionString, string 
     public static string? Connection(Arguments arguments, Func<string, string?> environment) =>
         arguments.Get("connection") ?? (environment(ChildCommand.ConnectionVariable) is { Length: > 0 } given ? given : null);
 
-    public static Provider ProviderNamed(string name) => ProviderCatalog.Find(name)
-        ?? throw new UsageException($"unknown provider '{name}'; known: {string.Join(", ", ProviderCatalog.All.Select(p => p.Name))}");
+    public static Provider ProviderNamed(string name)
+    {
+        try
+        {
+            return ProviderCatalog.Find(name)
+                ?? throw new UsageException($"unknown provider '{name}'; known: {string.Join(", ", ProviderCatalog.All.Select(p => p.Name))} (each as name[@version], e.g. postgresql@16)");
+        }
+        catch (Exception e) when (e is FormatException or NotSupportedException)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
 
     /// <summary>The providers of a comma-separated <c>--providers</c> list, each once, in the order given.</summary>
     public static IReadOnlyList<Provider> ProvidersNamed(string list)

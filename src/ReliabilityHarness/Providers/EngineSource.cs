@@ -37,6 +37,15 @@ public abstract class EngineSource
     /// <summary>A throwaway engine in Docker, with a pinned image; null where the harness starts none (embedded engines need none).</summary>
     public virtual EngineContainer? Container => null;
 
+    /// <summary>
+    /// The engine at <paramref name="version"/> (a spec's <c>@version</c>: <c>16</c>, <c>11.4</c>): its container
+    /// image of that version; null where a version cannot be chosen (<see cref="VersionFixed"/> says why).
+    /// </summary>
+    public virtual EngineSource? ForVersion(string version) => null;
+
+    /// <summary>Why no version can be chosen (an embedded engine is the one its driver bundles); null where one can.</summary>
+    public virtual string? VersionFixed => "the harness cannot choose this engine's version";
+
     /// <summary>How to get the engine on this machine without Docker, as the end of a sentence; null where the harness has no way.</summary>
     public virtual string? LocalEngineHint => null;
 
@@ -70,6 +79,8 @@ public abstract class EmbeddedEngine(Dialect dialect) : EngineSource(dialect)
 {
     /// <summary>The database file the CLI uses when no connection is given, e.g. <c>payments.db</c>.</summary>
     public abstract string DefaultFileName { get; }
+
+    public override string? VersionFixed => "embedded: its version is the one its driver bundles (the matrix header says which)";
 
     /// <summary>The connection string of the database file at <paramref name="path"/>.</summary>
     public abstract string ConnectionStringFor(string path);

@@ -12,11 +12,20 @@ namespace ReliabilityHarness.Providers;
 public sealed class Provider
 {
     public Provider(Dialect dialect, EngineSource engine, BulkPath? bulk = null, HandIdiom? handIdiom = null)
+        : this(dialect, engine, bulk, handIdiom, null)
+    {
+    }
+
+    private Provider(Dialect dialect, EngineSource engine, BulkPath? bulk, HandIdiom? handIdiom, EngineSpec? spec)
     {
         ArgumentNullException.ThrowIfNull(dialect);
         ArgumentNullException.ThrowIfNull(engine);
         (Dialect, Engine, Bulk, HandIdiom) = (dialect, engine, bulk, handIdiom);
+        Spec = spec ?? new EngineSpec(dialect.Name);
     }
+
+    /// <summary>Which engine this is: the dialect's name, and the version (and variant) when one was asked for.</summary>
+    public EngineSpec Spec { get; }
 
     public Dialect Dialect { get; }
 
@@ -26,14 +35,38 @@ public sealed class Provider
 
     public HandIdiom? HandIdiom { get; }
 
-    /// <summary>The CLI and environment spelling: <c>sqlite</c>, <c>postgresql</c>, <c>sqlserver</c>, <c>mariadb</c>, <c>duckdb</c>.</summary>
-    public string Name => Dialect.Name;
+    /// <summary>The CLI and environment spelling, its spec: <c>sqlite</c>, <c>postgresql</c>, <c>postgresql@16</c>, <c>mariadb</c>, <c>duckdb</c>.</summary>
+    public string Name => Spec.ToString();
 
-    /// <summary>The class-prefix spelling, also the name of the engine's test runs: <c>Sqlite</c>, <c>PostgreSql</c>.</summary>
-    public string DisplayName => Dialect.DisplayName;
+    /// <summary>The class-prefix spelling, also the name of the engine's test runs: <c>Sqlite</c>, <c>PostgreSql</c>, <c>PostgreSql@16</c>.</summary>
+    public string DisplayName => Dialect.DisplayName + Spec.ToString()[Dialect.Name.Length..];
 
-    /// <summary>The variable that hands the harness a running engine, e.g. <c>HARNESS_POSTGRESQL</c>.</summary>
-    public string EnvironmentVariable => "HARNESS_" + Name.ToUpperInvariant();
+    /// <summary>The variable that hands the harness a running engine, e.g. <c>HARNESS_POSTGRESQL</c>, <c>HARNESS_POSTGRESQL_16</c>.</summary>
+    public string EnvironmentVariable => Spec.VariableName;
+
+    /// <summary>
+    /// This engine at the version (and variant) <paramref name="spec"/> names: the same dialect, an engine source for
+    /// that version (its own connection variable; its own container image), the spec as its name.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The engine cannot be had at that version, or has no such variant: says why.</exception>
+    public Provider For(EngineSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Engine != Dialect.Name)
+        {
+            throw new ArgumentException($"{spec} is not a spec of {Dialect.Name}", nameof(spec));
+        }
+
+        if (spec.Variant is { } variant)
+        {
+            throw new NotSupportedException($"{Dialect.Name} has no variant '+{variant}'");
+        }
+
+        var engine = spec.Version is { } version
+            ? Engine.ForVersion(version) ?? throw new NotSupportedException($"{Dialect.Name}@{version}: {Engine.VersionFixed ?? "no version can be chosen"}")
+            : Engine;
+        return new Provider(Dialect, engine, Bulk, HandIdiom, spec);
+    }
 
     /// <summary>Whether the engine runs inside the process (a database is a file).</summary>
     public bool IsEmbedded => Engine is EmbeddedEngine;

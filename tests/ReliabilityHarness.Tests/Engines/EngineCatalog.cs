@@ -3,7 +3,7 @@ using ReliabilityHarness.Cli;
 namespace ReliabilityHarness.Tests.Engines;
 
 /// <summary>
-/// The engines the suite runs on: every provider of the CLI's catalog. A fixture that runs on every engine
+/// The engines the suite runs on: every provider of the CLI's catalog, or the specs HARNESS_ENGINES names. A fixture that runs on every engine
 /// takes <c>[TestFixtureSource(typeof(EngineCatalog), nameof(EngineCatalog.All))]</c>; its runs are named by
 /// engine (<c>CrashRollbackTests(PostgreSql)</c>), so <c>--filter "FullyQualifiedName~PostgreSql"</c> selects one.
 /// A fixture whose tests apply only to engines with some capability takes the source named for it: an engine
@@ -33,6 +33,20 @@ public static class EngineCatalog
 
     public static IEnumerable<TestFixtureData> WithWireProtocol => Where(p => p.Engine is ServerEngine { Wire: not null });
 
+    /// <summary>The variable naming the engines to run, as specs (<c>sqlite,postgresql@13,postgresql@18</c>); unset: every provider.</summary>
+    public const string EnginesVariable = "HARNESS_ENGINES";
+
+    /// <summary>
+    /// The engines of this run: those <see cref="EnginesVariable"/> names, each a fixture named by its spec
+    /// (<c>CrashRollbackTests(PostgreSql@13)</c>) reaching its engine through its own variable (<c>HARNESS_POSTGRESQL_13</c>);
+    /// else every provider of the catalog. A spec the catalog cannot make fails the run's discovery with the reason.
+    /// </summary>
+    public static IReadOnlyList<Provider> Engines { get; } =
+        Environment.GetEnvironmentVariable(EnginesVariable) is { Length: > 0 } specs
+            ? [.. specs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(spec =>
+                ProviderCatalog.Find(spec) ?? throw new ArgumentException($"{EnginesVariable}: unknown engine '{spec}'"))]
+            : ProviderCatalog.All;
+
     private static IEnumerable<TestFixtureData> Where(Func<Provider, bool> capable) =>
-        ProviderCatalog.All.Where(capable).Select(provider => new TestFixtureData(provider).SetArgDisplayNames(provider.DisplayName));
+        Engines.Where(capable).Select(provider => new TestFixtureData(provider).SetArgDisplayNames(provider.DisplayName));
 }
