@@ -41,6 +41,16 @@ public abstract class Dialect
     /// <summary>Quotes an identifier through <see cref="SqlIdentifier.Quote"/>: standard SQL's double quotes unless the dialect has its own.</summary>
     public virtual string Quote(string identifier) => SqlIdentifier.Quote(identifier, '"', '"');
 
+    /// <summary>
+    /// The dialect of one of the engine's configurations, a spec's <c>+variant</c> (<c>sqlite+wal</c>): the same SQL,
+    /// its sessions set up as the variant says, held to the variant's own expectations. Null when the engine has no such
+    /// variant.
+    /// </summary>
+    public virtual Dialect? ForVariant(string variant) => null;
+
+    /// <summary>The variants <see cref="ForVariant"/> knows, for messages.</summary>
+    public virtual IReadOnlyList<string> Variants => [];
+
     /// <summary>The engine's own code for an error (SQLSTATE, error number), for reports; null if none.</summary>
     public virtual string? ErrorCode(Exception exception) => null;
 

@@ -57,15 +57,14 @@ public sealed class Provider
             throw new ArgumentException($"{spec} is not a spec of {Dialect.Name}", nameof(spec));
         }
 
-        if (spec.Variant is { } variant)
-        {
-            throw new NotSupportedException($"{Dialect.Name} has no variant '+{variant}'");
-        }
-
+        var dialect = spec.Variant is { } variant
+            ? Dialect.ForVariant(variant) ?? throw new NotSupportedException($"{Dialect.Name} has no variant '+{variant}'"
+                + (Dialect.Variants.Count > 0 ? $" (its variants: {string.Join(", ", Dialect.Variants.Select(v => "+" + v))})" : string.Empty))
+            : Dialect;
         var engine = spec.Version is { } version
             ? Engine.ForVersion(version) ?? throw new NotSupportedException($"{Dialect.Name}@{version}: {Engine.VersionFixed ?? "no version can be chosen"}")
             : Engine;
-        return new Provider(Dialect, engine, Bulk, HandIdiom, spec);
+        return new Provider(dialect, engine, Bulk, HandIdiom, spec);
     }
 
     /// <summary>Whether the engine runs inside the process (a database is a file).</summary>
