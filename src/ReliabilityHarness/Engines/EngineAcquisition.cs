@@ -23,7 +23,7 @@ public static class EngineAcquisition
             return new(new EngineServer(provider, embedded.DefaultConnectionString, "embedded"), null);
         }
 
-        var variable = provider.EnvironmentVariable;
+        var variable = provider.EnvironmentVariables.FirstOrDefault(v => environment(v) is { Length: > 0 }) ?? provider.EnvironmentVariable;
         if (environment(variable) is { Length: > 0 } connectionString)
         {
             var problem = verify ? await TryConnectAsync(provider, connectionString, cancellationToken) : null;

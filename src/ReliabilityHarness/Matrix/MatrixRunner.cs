@@ -63,7 +63,7 @@ public static class MatrixRunner
                     // A cell's detail is free text that may quote the engine's own messages: the one place a secret
                     // could come through, so the one place scrubbed. Names, checks and outcomes are never touched.
                     rows.AddRange(cells.Select(cell => Judge(provider.Name, scenario.Id,
-                        cell with { Detail = cell.Detail is { } detail ? ConnectionStrings.Scrub(detail, server.ConnectionString) : null }, profile, each)));
+                        cell with { Detail = cell.Detail is { } detail ? ConnectionStrings.Scrub(detail, server.ConnectionString) : null }, profile, version, each)));
                     var wrong = rows.Count(r => r.Engine == provider.Name && r.Scenario == scenario.Id && r.Ok == false);
                     progress?.Invoke($"{provider.Name}: {scenario.Id}: {cells.Count} check(s) in {clock.Elapsed.TotalSeconds:0.0} s{(wrong > 0 ? $", {wrong} NOT as expected" : string.Empty)}");
                 }
@@ -86,7 +86,7 @@ public static class MatrixRunner
         }
     }
 
-    private static MatrixRow Judge(string engine, string scenario, MatrixCell cell, ExpectationProfile profile, double milliseconds)
+    private static MatrixRow Judge(string engine, string scenario, MatrixCell cell, ExpectationProfile profile, string? version, double milliseconds)
     {
         if (cell.Skipped is not null)
         {
@@ -98,7 +98,7 @@ public static class MatrixRunner
             return new MatrixRow(engine, scenario, cell.Check, "figure", cell.Detail ?? string.Empty, null, null, cell.Detail, null, milliseconds);
         }
 
-        var expected = profile.Find(scenario, cell.Check);
+        var expected = profile.Find(scenario, cell.Check)?.On(version);
         if (cell.Observed == Expectation.NotApplicable)
         {
             // Never a pass: where the profile says so too, it has no verdict (–, ok null) and shows its reason; where

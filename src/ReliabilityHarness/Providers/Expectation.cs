@@ -1,8 +1,26 @@
 namespace ReliabilityHarness.Providers;
 
 /// <summary>What an engine is expected to do in one check of one scenario, and where that is documented.</summary>
-public sealed record Expectation(string Scenario, string Check, string Expected, string Source)
+/// <param name="Since">The engine version the behaviour came with (<c>15</c> for PostgreSQL's MERGE): on an older one the check does not apply.</param>
+public sealed record Expectation(string Scenario, string Check, string Expected, string Source, string? Since = null)
 {
+    /// <summary>
+    /// This expectation on an engine that says <paramref name="engineVersion"/> (<c>PostgreSQL 13.23</c>): itself, or
+    /// before <see cref="Since"/> not applicable (the engine's refusal is then the observation).
+    /// </summary>
+    public Expectation On(string? engineVersion)
+    {
+        if (Since is null || engineVersion is null || System.Text.RegularExpressions.Regex.Match(engineVersion, @"[0-9]+(\.[0-9]+)*") is not { Success: true } number)
+        {
+            return this;
+        }
+
+        var have = number.Value.Split('.').Select(int.Parse).ToArray();
+        var need = Since.Split('.').Select(int.Parse).ToArray();
+        var older = have.Zip(need).Select(p => p.First.CompareTo(p.Second)).FirstOrDefault(c => c != 0) < 0;
+        return older ? this with { Expected = NotApplicable, Source = $"{Source} (came with {Since}; {number.Value} is older)" } : this;
+    }
+
     /// <summary>
     /// What a check observes, and is expected to observe, where it does not apply to the engine: the engine refused
     /// the statement the check depends on (SQLite's TRUNCATE), or has no server session to sever, or no triggers. It

@@ -45,6 +45,14 @@ public sealed class Provider
     public string EnvironmentVariable => Spec.VariableName;
 
     /// <summary>
+    /// The variables that may hand the harness this engine, first found wins: its own, then, for a variant, the
+    /// unvaried engine's (<c>HARNESS_MARIADB</c> for <c>mariadb+snapshot-isolation</c>): a variant is a configuration
+    /// the harness applies to its own sessions and databases, so the same server serves both.
+    /// </summary>
+    public IReadOnlyList<string> EnvironmentVariables =>
+        Spec.Variant is null ? [EnvironmentVariable] : [EnvironmentVariable, (Spec with { Variant = null }).VariableName];
+
+    /// <summary>
     /// This engine at the version (and variant) <paramref name="spec"/> names: the same dialect, an engine source for
     /// that version (its own connection variable; its own container image), the spec as its name.
     /// </summary>

@@ -19,9 +19,12 @@ public sealed record ServerControl(string CrashCommand, string StartCommand)
     {
         ArgumentNullException.ThrowIfNull(provider);
         ArgumentNullException.ThrowIfNull(environment);
-        return environment(provider.EnvironmentVariable + "_CRASH") is { Length: > 0 } crash && environment(provider.EnvironmentVariable + "_START") is { Length: > 0 } start
-            ? new ServerControl(crash, start)
-            : null;
+        // The engine's own commands, or for a variant served by the unvaried engine's server, that server's.
+        return provider.EnvironmentVariables
+            .Select(variable => environment(variable + "_CRASH") is { Length: > 0 } crash && environment(variable + "_START") is { Length: > 0 } start
+                ? new ServerControl(crash, start)
+                : null)
+            .FirstOrDefault(control => control is not null);
     }
 
     public Task CrashAsync(CancellationToken cancellationToken) => RunAsync(CrashCommand, cancellationToken);
