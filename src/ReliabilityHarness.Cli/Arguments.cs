@@ -76,6 +76,7 @@ internal sealed class Arguments
             Option("--providers", "Comma-separated engines (default: every provider)."),
             Option("--format", "table (default), markdown or json."),
             Option("--output", "Write the report to this file instead of standard output."),
+            Option("--against", "A recorded matrix (the JSON --format json writes, e.g. docs/dialect-matrix.json) to compare the run with, on standard error: an observation that changed, a check or an engine one side lacks is drift (exit 1); an engine that did not run here is not compared, timing figures and skipped checks never are."),
         };
         yield return Check();
         yield return new Command("histories", "Random concurrent histories and the anomaly checker (Elle's list-append model).")

@@ -19,8 +19,9 @@ public static class Cli
           setup   [--provider P] [--connection CS]     create or reset the payments table
           ingest  [--provider P] [--connection CS] --input FILE.csv [--strategy robust|unreliable|check-then-insert]
                   [--crash-after N]
-          matrix  [--providers a,b,…] [--format table|markdown|json] [--output FILE]
+          matrix  [--providers a,b,…] [--format table|markdown|json] [--output FILE] [--against RECORD.json]
                                                        every scenario on every engine, against each engine's expectations
+                                                       and, with --against, against a recorded matrix (drift: exit 1)
           bench   [--providers a,b,…] [--rows N]       ingest speed and memory against the engine's own bulk idiom
                                                        (psql \copy, sqlite3 .import, DuckDB COPY), first load and rerun;
                                                        default sqlite,postgresql and 1,000,000 rows
@@ -46,8 +47,8 @@ public static class Cli
                    mariadb (HARNESS_MARIADB, else Docker)
         reliability <command> --help describes the command and each of its options.
         exit codes: 0 success; 1 the run failed (robust: rolled back), or for matrix: an engine behaved other
-                    than expected, or for check: a property does not hold; 2 bad input or usage, nothing written;
-                    3 engine unavailable or unreachable (check: or strace missing)
+                    than expected or drifted from --against, or for check: a property does not hold; 2 bad input
+                    or usage, nothing written; 3 engine unavailable or unreachable (check: or strace missing)
         """;
 
     /// <param name="interactive">Standard error is a terminal a person watches: long ingests show their progress there.</param>

@@ -6,9 +6,12 @@ namespace ReliabilityHarness.Cli;
 
 /// <summary>
 /// <c>reliability matrix</c>: every scenario on every engine it can get, each check held to the engine's
-/// expectation profile. Progress goes to standard error; the report to standard output or <c>--output</c>.
-/// Exit code 1 when any engine behaved other than expected; an engine that is unavailable is listed as
-/// skipped with the reason, and does not fail the run.
+/// expectation profile, and with <c>--against</c> to a recorded matrix. Progress goes to standard error; the report
+/// to standard output or <c>--output</c>. The drift from the record is a verdict on the run, like the last line, not
+/// part of the report: it goes to standard error too, in every format, so the report stays a document that can be
+/// redirected and committed (the Markdown page, the JSON a record is made of).
+/// Exit code 1 when any engine behaved other than expected or drifted from the record; an engine that is
+/// unavailable is listed as skipped with the reason, and does not fail the run.
 /// </summary>
 internal static class MatrixCommand
 {
@@ -17,6 +20,19 @@ internal static class MatrixCommand
         var format = arguments.OneOf("format", MatrixFormats.Names);
 
         var providers = Target.ProvidersNamed(arguments.Get("providers") ?? string.Join(',', ProviderCatalog.All.Select(p => p.Name)));
+
+        // Read before the run: a record that cannot be compared with is refused in a moment, not after minutes of engines.
+        var against = arguments.Get("against");
+        IReadOnlyList<MatrixJsonRow>? record;
+        try
+        {
+            record = against is null ? null : await MatrixDrift.ReadRecordAsync(against, cancellationToken);
+        }
+        catch (MatrixRecordException e)
+        {
+            await error.WriteLineAsync($"reliability: {e.Message}");
+            return ExitCodes.BadInput;
+        }
 
         var report = await MatrixRunner.RunAsync(providers, environment, ChildCommand.InDirectory(AppContext.BaseDirectory),
             line => error.WriteLine($"matrix: {line}"), cancellationToken: cancellationToken);
@@ -34,8 +50,20 @@ internal static class MatrixCommand
             await output.WriteAsync(rendered);
         }
 
+        var drift = (against, record) is ({ } name, { } rows) ? MatrixDrift.Compare(rows, report, name) : null;
+        if (drift is not null)
+        {
+            await error.WriteLineAsync($"matrix: against {drift.Against}:");
+            foreach (var line in drift.Notes.Concat(drift.Differences.Select(d => d.Line)))
+            {
+                await error.WriteLineAsync($"  {line}");
+            }
+
+            await error.WriteLineAsync($"matrix: {drift.Summary}");
+        }
+
         await error.WriteLineAsync(report.AllAsExpected ? "matrix: every engine behaved as expected" : "matrix: some engine did NOT behave as expected");
-        return report.AllAsExpected ? ExitCodes.Success : ExitCodes.RunFailed;
+        return report.AllAsExpected && drift is not { Found: true } ? ExitCodes.Success : ExitCodes.RunFailed;
     }
 
     /// <summary>The report for a console: engines as columns, drawn by Spectre.Console.</summary>

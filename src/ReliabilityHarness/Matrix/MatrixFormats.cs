@@ -8,7 +8,14 @@ namespace ReliabilityHarness.Matrix;
 /// <summary>The matrix as a console table, as Markdown, or as JSON.</summary>
 public static class MatrixFormats
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    // Nullable annotations respected both ways: a row read back without an engine or a check is refused, not compared as null.
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        RespectNullableAnnotations = true,
+    };
 
     public static IReadOnlyList<string> Names { get; } = ["table", "markdown", "json"];
 
@@ -28,26 +35,38 @@ public static class MatrixFormats
     }
 
     /// <summary>An array with one object per check and engine (see README.md for the fields).</summary>
-    public static string Json(MatrixReport report)
+    public static string Json(MatrixReport report) => JsonSerializer.Serialize(JsonRows(report), JsonOptions) + Environment.NewLine;
+
+    /// <summary>The rows of <paramref name="report"/> as the JSON format has them: each with its engine's version.</summary>
+    public static IReadOnlyList<MatrixJsonRow> JsonRows(MatrixReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
         var versions = report.Engines.ToDictionary(e => e.Engine, e => e.Version);
-        var rows = report.Rows.Select(r => new
+        return report.Rows.Select(r => new MatrixJsonRow
         {
-            engine = r.Engine,
-            engineVersion = versions.GetValueOrDefault(r.Engine),
-            scenario = r.Scenario,
-            check = r.Check,
-            expected = r.Expected,
-            observed = r.Observed,
-            ok = r.Ok,
-            skipped = r.Skipped,
-            notApplicable = r.NotApplicable,
-            source = r.Source,
-            detail = r.Detail,
-            milliseconds = Math.Round(r.Milliseconds, 1),
-        });
-        return JsonSerializer.Serialize(rows, JsonOptions) + Environment.NewLine;
+            Engine = r.Engine,
+            EngineVersion = versions.GetValueOrDefault(r.Engine),
+            Scenario = r.Scenario,
+            Check = r.Check,
+            Expected = r.Expected,
+            Observed = r.Observed,
+            Ok = r.Ok,
+            Skipped = r.Skipped,
+            NotApplicable = r.NotApplicable,
+            Source = r.Source,
+            Detail = r.Detail,
+            Milliseconds = Math.Round(r.Milliseconds, 1),
+        }).ToList();
+    }
+
+    /// <summary>
+    /// The rows of a matrix written by <see cref="Json"/> (a recorded matrix, read back to compare a run with).
+    /// </summary>
+    /// <exception cref="JsonException">Not JSON, not an array of rows, or a row without one of the fields a row cannot lack; with the parser's line and position.</exception>
+    public static IReadOnlyList<MatrixJsonRow> ParseJson(string json)
+    {
+        var rows = JsonSerializer.Deserialize<List<MatrixJsonRow?>>(json, JsonOptions) ?? throw new JsonException("expected an array of matrix rows, found null");
+        return rows.Select((row, i) => row ?? throw new JsonException("expected a matrix row, found null", $"$[{i}]", null, null)).ToList();
     }
 
     public static string Markdown(MatrixReport report)
@@ -188,4 +207,37 @@ public static class MatrixFormats
             : $"{ran} checks, {wrong} NOT as expected{applicable}.");
         return text.ToString();
     }
+}
+
+/// <summary>
+/// One row as <c>matrix --format json</c> writes it and <c>matrix --against</c> reads it back: the one type that
+/// owns the format's field names and their order, so the writer and the reader cannot disagree.
+/// </summary>
+public sealed record MatrixJsonRow
+{
+    public required string Engine { get; init; }
+
+    /// <summary>The engine's version as it reported it; null where the engine did not run.</summary>
+    public string? EngineVersion { get; init; }
+
+    public required string Scenario { get; init; }
+
+    public required string Check { get; init; }
+
+    /// <summary>What the engine's profile expects; <c>figure</c> for a timing, which has nothing to expect.</summary>
+    public required string Expected { get; init; }
+
+    public required string Observed { get; init; }
+
+    public bool? Ok { get; init; }
+
+    public string? Skipped { get; init; }
+
+    public string? NotApplicable { get; init; }
+
+    public string? Source { get; init; }
+
+    public string? Detail { get; init; }
+
+    public double Milliseconds { get; init; }
 }

@@ -1,0 +1,228 @@
+using ReliabilityHarness.Matrix;
+
+namespace ReliabilityHarness.Tests.Matrix;
+
+/// <summary>
+/// A run held to a recorded matrix, without an engine: runs are built here as <see cref="MatrixReport"/>s, records are
+/// the JSON <c>matrix --format json</c> writes (hand-changed where a test needs drift). SQLite ran, PostgreSQL was
+/// unavailable: the shape of a run on a laptop against the repository's record.
+/// </summary>
+public sealed class MatrixDriftTests
+{
+    private const string Against = "docs/dialect-matrix.json";
+    private const string SqliteVersion = "SQLite 3.53.4";
+    private const string PostgreSqlUnavailable = "HARNESS_POSTGRESQL is not set and no Docker engine answers";
+
+    private static readonly MatrixRow[] SqliteRows =
+    [
+        Observed("crash-rollback", "robust", "clean", "DESIGN.md: one transaction, rolled back on any failure"),
+        Observed("truncate-vs-delete", "delete-rollback", "restored", "DELETE is ordinary DML"),
+        new("sqlite", "truncate-vs-delete", "truncate-implicit-commit", "not-applicable", "not-applicable", null, "sqlite.org/lang.html", null, null, 3,
+            NotApplicable: "TRUNCATE was refused (SQLITE 1: near \"TRUNCATE\": syntax error)"),
+        new("sqlite", "truncate-vs-delete", "time", "figure", "DELETE of 100,000 rows 8 ms", null, null, "DELETE of 100,000 rows 8 ms", null, 8),
+        new("sqlite", "process-kill", "robust", string.Empty, string.Empty, null, null, null, "the reliability executable was not found", 0),
+    ];
+
+    [Test]
+    public void A_run_identical_to_its_record_has_no_drift()
+    {
+        var drift = MatrixDrift.Compare(Record(Run()), Run(), Against);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(drift.Found, Is.False);
+            Assert.That(drift.Differences, Is.Empty);
+            Assert.That(drift.Compared, Is.EqualTo(3), "the two observations and the check that does not apply; not the figure, not the skipped check");
+            Assert.That(drift.Summary, Is.EqualTo("no drift against docs/dialect-matrix.json (3 checks compared)"));
+        }
+    }
+
+    [Test]
+    public void An_observation_changed_by_hand_in_the_record_is_named_with_what_was_recorded_what_was_observed_and_its_source()
+    {
+        var json = MatrixFormats.Json(Run());
+        var changed = json.Replace("\"observed\": \"restored\"", "\"observed\": \"not-restored\"", StringComparison.Ordinal);
+        Assert.That(changed, Is.Not.EqualTo(json), "the record was changed");
+
+        var drift = MatrixDrift.Compare(MatrixFormats.ParseJson(changed), Run(), Against);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(drift.Found, Is.True);
+            Assert.That(drift.Differences.Select(d => d.Line), Is.EqualTo(new[]
+            {
+                "sqlite truncate-vs-delete delete-rollback: not-restored → restored (source: DELETE is ordinary DML)",
+            }));
+            Assert.That(drift.Differences.Single().Kind, Is.EqualTo(DriftKind.Changed));
+            Assert.That(drift.Summary, Is.EqualTo("1 difference against docs/dialect-matrix.json"));
+        }
+    }
+
+    [Test]
+    public void A_check_that_did_not_apply_and_now_answers_is_drift()
+    {
+        var now = Run(rows: SqliteRows.Select(r => r.Check == "truncate-implicit-commit" ? r with { Observed = "restored", NotApplicable = null, Ok = false } : r).ToArray());
+
+        var drift = MatrixDrift.Compare(Record(Run()), now, Against);
+
+        Assert.That(drift.Differences.Select(d => d.Line), Is.EqualTo(new[]
+        {
+            "sqlite truncate-vs-delete truncate-implicit-commit: not-applicable → restored (source: sqlite.org/lang.html)",
+        }));
+    }
+
+    [Test]
+    public void A_check_only_the_run_has_is_drift_and_so_is_a_recorded_check_the_run_did_not_produce()
+    {
+        var record = Record(Run(rows: [.. SqliteRows.Where(r => r.Check != "robust" || r.Scenario != "crash-rollback"), Observed("crash-rollback", "retired", "clean", "an old check")]));
+
+        var drift = MatrixDrift.Compare(record, Run(), Against);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(drift.Differences.Select(d => (d.Kind, d.Line)), Is.EqualTo(new[]
+            {
+                (DriftKind.NotInRecord, "sqlite crash-rollback robust: not in the record → clean (source: DESIGN.md: one transaction, rolled back on any failure)"),
+                (DriftKind.NotProduced, "sqlite crash-rollback retired: clean → not produced by this run (source: an old check)"),
+            }));
+            Assert.That(drift.Summary, Is.EqualTo("2 differences against docs/dialect-matrix.json"));
+        }
+    }
+
+    [Test]
+    public void An_engine_that_ran_and_that_the_record_does_not_have_is_drift_to_add_explicitly()
+    {
+        var duckdb = new MatrixEngine("duckdb", "DuckDB v1.5.6", "embedded", null);
+        var postgresql = new MatrixEngine("postgresql", "PostgreSQL 15.18", "HARNESS_POSTGRESQL", null);
+        var run = new MatrixReport(DateTimeOffset.UnixEpoch, [new("sqlite", SqliteVersion, "embedded", null), duckdb, postgresql],
+            [.. SqliteRows, Observed("crash-rollback", "robust", "clean", "DESIGN.md") with { Engine = "duckdb" }, Observed("crash-rollback", "robust", "clean", "DESIGN.md") with { Engine = "postgresql" }]);
+
+        // The record has no DuckDB at all, and PostgreSQL only as not run where it was made.
+        var drift = MatrixDrift.Compare(Record(Run()), run, Against);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(drift.Found, Is.True);
+            Assert.That(drift.Differences.Select(d => (d.Kind, d.Line)), Is.EqualTo(new[]
+            {
+                (DriftKind.EngineNotInRecord, "duckdb (DuckDB v1.5.6): not in the record: add it explicitly, by regenerating the record"),
+                (DriftKind.EngineNotInRecord, "postgresql (PostgreSQL 15.18): not in the record (recorded as not run): add it explicitly, by regenerating the record"),
+            }), "one line an engine, not one a check");
+            Assert.That(drift.Compared, Is.EqualTo(3), "SQLite is compared as ever");
+        }
+    }
+
+    [Test]
+    public void An_engine_in_the_record_that_did_not_run_here_is_not_compared_and_is_not_drift()
+    {
+        var recordedWithPostgreSql = new MatrixReport(DateTimeOffset.UnixEpoch,
+            [new("sqlite", SqliteVersion, "embedded", null), new("postgresql", "PostgreSQL 15.18", "HARNESS_POSTGRESQL", null)],
+            [.. SqliteRows, Observed("crash-rollback", "robust", "clean", "DESIGN.md") with { Engine = "postgresql" }]);
+        var sqliteOnly = new MatrixReport(DateTimeOffset.UnixEpoch, [new("sqlite", SqliteVersion, "embedded", null)], SqliteRows);
+
+        var unavailable = MatrixDrift.Compare(Record(recordedWithPostgreSql), Run(), Against);
+        var notAsked = MatrixDrift.Compare(Record(recordedWithPostgreSql), sqliteOnly, Against);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(unavailable.Found, Is.False);
+            Assert.That(unavailable.Notes, Is.EqualTo(new[] { $"postgresql: not compared: not run here: {PostgreSqlUnavailable}" }));
+            Assert.That(notAsked.Found, Is.False);
+            Assert.That(notAsked.Notes, Is.EqualTo(new[] { "postgresql: not compared: not in this run" }));
+        }
+    }
+
+    [Test]
+    public void Timing_figures_and_skipped_checks_are_never_compared_on_either_side()
+    {
+        // The figure took longer, the skipped check was observed where the record was made, and the record knows
+        // nothing of a check skipped here.
+        var record = Record(Run(rows: SqliteRows.Select(r => r switch
+        {
+            { Expected: "figure" } => r with { Observed = "DELETE of 100,000 rows 31 ms" },
+            { Skipped: not null } => Observed(r.Scenario, r.Check, "clean", "DESIGN.md"),
+            _ => r,
+        }).ToArray()));
+        var run = Run(rows: [.. SqliteRows, new("sqlite", "server-crash", "robust", string.Empty, string.Empty, null, null, null, "no crash command", 0)]);
+
+        var drift = MatrixDrift.Compare(record, run, Against);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(drift.Differences, Is.Empty);
+            Assert.That(drift.Compared, Is.EqualTo(3));
+        }
+    }
+
+    [Test]
+    public void A_new_engine_version_that_behaves_the_same_is_said_and_is_not_drift()
+    {
+        var drift = MatrixDrift.Compare(Record(Run()), Run(sqliteVersion: "SQLite 3.54.0"), Against);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(drift.Found, Is.False);
+            Assert.That(drift.Compared, Is.EqualTo(3), "compared anyway");
+            Assert.That(drift.Notes, Does.Contain("sqlite: recorded on SQLite 3.53.4, ran here on SQLite 3.54.0: compared anyway"));
+        }
+    }
+
+    [Test]
+    public void A_new_engine_version_that_behaves_differently_is_shown_with_both_versions()
+    {
+        var now = Run(sqliteVersion: "SQLite 3.54.0", rows: SqliteRows.Select(r => r.Check == "delete-rollback" ? r with { Observed = "not-restored", Ok = false } : r).ToArray());
+
+        var drift = MatrixDrift.Compare(Record(Run()), now, Against);
+
+        Assert.That(drift.Differences.Select(d => d.Line), Is.EqualTo(new[]
+        {
+            "sqlite truncate-vs-delete delete-rollback: restored on SQLite 3.53.4 → not-restored on SQLite 3.54.0 (source: DELETE is ordinary DML)",
+        }));
+    }
+
+    [TestCase("[\n  {\"engine\": \"sqlite\",\n   \"check\": }\n]", ":3:13: '}' is an invalid start of a value. (at $[0].check)")]
+    [TestCase("", ":1:1: The input does not contain any JSON tokens.")]
+    [TestCase("{}", ":1:2: The JSON value could not be converted to an array of matrix rows.")]
+    [TestCase("[{\"engine\": \"sqlite\", \"scenario\": \"crash-rollback\"}]", "missing required properties including: 'check', 'expected', 'observed'. (at $[0])")]
+    [TestCase("[{\"engine\": null, \"scenario\": \"s\", \"check\": \"c\", \"expected\": \"e\", \"observed\": \"o\"}]", ":1:17: The property or field 'engine' on type 'matrix row' doesn't allow setting null values. (at $[0].engine)")]
+    [TestCase("[null]", ": expected a matrix row, found null (at $[0])")]
+    public async Task A_malformed_record_is_refused_with_where_the_parser_stopped(string json, string said)
+    {
+        var (path, message) = await RefusedAsync(json);
+        Assert.That(message, Does.StartWith(path).And.Contain(said));
+    }
+
+    [Test]
+    public async Task A_record_with_a_check_twice_is_refused_rather_than_compared_with_one_of_them()
+    {
+        var (path, message) = await RefusedAsync(MatrixFormats.Json(Run(rows: [.. SqliteRows, SqliteRows[0] with { Observed = "partial" }])));
+        Assert.That(message, Is.EqualTo($"{path}: sqlite crash-rollback robust is recorded twice"));
+    }
+
+    /// <summary>Where the record was written, and what reading it back said.</summary>
+    private static async Task<(string Path, string? Message)> RefusedAsync(string json)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"reliability-record-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, json);
+        try
+        {
+            return (path, (await Assert.ThrowsAsync<MatrixRecordException>(() => MatrixDrift.ReadRecordAsync(path)))?.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static MatrixRow Observed(string scenario, string check, string observed, string source) =>
+        new("sqlite", scenario, check, observed, observed, true, source, null, null, 12.5);
+
+    /// <summary>SQLite ran (these rows unless told otherwise), PostgreSQL was unavailable.</summary>
+    private static MatrixReport Run(string sqliteVersion = SqliteVersion, MatrixRow[]? rows = null) => new(
+        new DateTimeOffset(2026, 12, 2, 16, 29, 0, TimeSpan.Zero),
+        [new MatrixEngine("sqlite", sqliteVersion, "embedded", null), new MatrixEngine("postgresql", null, null, PostgreSqlUnavailable)],
+        [.. rows ?? SqliteRows, new MatrixRow("postgresql", "crash-rollback", "*", string.Empty, string.Empty, null, null, null, PostgreSqlUnavailable, 0)]);
+
+    /// <summary>A record as the repository keeps one: the JSON a run was written as, read back.</summary>
+    private static IReadOnlyList<MatrixJsonRow> Record(MatrixReport report) => MatrixFormats.ParseJson(MatrixFormats.Json(report));
+}
