@@ -191,9 +191,31 @@ public sealed class SqlServerDialect : Dialect
 
     public override DbConnection CreateConnection(string connectionString) => new SqlConnection(connectionString);
 
+    // sp_reset_connection, run when a pooled connection is reused, leaves the isolation level the session last set
+    // (github.com/dotnet/SqlClient/issues/96, open): a connection the pool hands back after a SERIALIZABLE check would
+    // start its next transaction there. Every opened connection starts at the default instead.
+    public override async Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var connection = await base.OpenAsync(connectionString, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = ResetIsolationSql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+
+    public const string ResetIsolationSql = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;";
+
+    // sys.dm_exec_requests shows other sessions only to a login with VIEW SERVER STATE
+    // (learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-exec-requests-transact-sql, Permissions).
+    public override string? WatchPermissionSql => "SELECT HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW SERVER STATE');";
+
+    public override string? WatchPermissionHint => "GRANT VIEW SERVER STATE TO the login (sys.dm_exec_requests shows other sessions only with it)";
+
     public override IEnumerable<KeyValuePair<string, string>> Statements() => base.Statements().Concat(
     [
         new("RobustSession", RobustSessionSql),
+        new("ResetIsolation", ResetIsolationSql),
+        new("WatchPermission", WatchPermissionSql!),
         new("SessionId", SessionIdQuery),
         new("Blockers", BlockersQuery),
         new("TerminateSession", TerminateQuery),

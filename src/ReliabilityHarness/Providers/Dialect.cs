@@ -125,6 +125,16 @@ public abstract class Dialect
     /// </summary>
     public virtual string? BlockersSql => null;
 
+    /// <summary>
+    /// A query returning 1 when this login may see other sessions' lock waits (what <see cref="BlockersSql"/> reads),
+    /// else 0; null where no permission is needed. Asked once before the scheduler runs: without the permission the
+    /// blocker query sees nothing, and a blocked step would only time out instead of saying why.
+    /// </summary>
+    public virtual string? WatchPermissionSql => null;
+
+    /// <summary>What to grant when <see cref="WatchPermissionSql"/> answers 0, as the end of a sentence.</summary>
+    public virtual string? WatchPermissionHint => null;
+
     /// <summary>A statement with parameter <c>@session</c> that ends that session from another connection; null where there is no server session.</summary>
     public virtual string? TerminateSessionSql => null;
 

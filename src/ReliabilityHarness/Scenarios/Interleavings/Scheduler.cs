@@ -60,6 +60,12 @@ public sealed class Scheduler
             }
 
             monitor = watchable ? await provider.Dialect.OpenAsync(connectionString, cancellationToken) : null;
+            if (monitor is not null && provider.Dialect.WatchPermissionSql is { } permission
+                && Convert.ToInt64(await ScalarAsync(monitor, permission, cancellationToken), System.Globalization.CultureInfo.InvariantCulture) != 1)
+            {
+                throw new InvalidOperationException($"{provider.DisplayName}: this login cannot see other sessions' lock waits, so a blocked step could not be told from a slow one; {provider.Dialect.WatchPermissionHint}");
+            }
+
             var scheduler = new Scheduler(provider, sessions, monitor);
             for (var i = 0; i < steps.Count; i++)
             {
