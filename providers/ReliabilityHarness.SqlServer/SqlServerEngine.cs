@@ -61,8 +61,13 @@ public sealed class SqlServerEngine(SqlServerDialect dialect, string image = Sql
             builder.ConnectionString, $"database {name} on {builder.DataSource}", cancellationToken);
     }
 
-    public override async Task<string> VersionAsync(DbConnection connection, CancellationToken cancellationToken) =>
-        $"SQL Server {await ScalarTextAsync(connection, VersionSql, cancellationToken)}";
+    // Named by its release, as a spec names it (sqlserver@2022), then the build: "SQL Server 2022 (16.0.4135.4 Developer Edition)".
+    public override async Task<string> VersionAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var build = await ScalarTextAsync(connection, VersionSql, cancellationToken) ?? string.Empty;
+        var release = build.Split('.')[0] switch { "14" => "2017 ", "15" => "2019 ", "16" => "2022 ", "17" => "2025 ", _ => string.Empty };
+        return $"SQL Server {release}({build})";
+    }
 
     // SQL Server always hardens the log at commit unless DELAYED_DURABILITY is allowed on the database
     // (learn.microsoft.com/sql/relational-databases/logs/control-transaction-durability).

@@ -73,10 +73,11 @@ internal sealed class Arguments
         });
         yield return new Command("matrix", "Run every scenario on every engine it can get, each in a database of its own, and hold each observation to the engine's documented expectations.")
         {
-            Option("--providers", "Comma-separated engines (default: every provider)."),
+            Option("--providers", "Comma-separated engine specs, name[@version][+variant] (default: every provider)."),
             Option("--format", "table (default), markdown or json."),
             Option("--output", "Write the report to this file instead of standard output."),
             Option("--against", "A recorded matrix (the JSON --format json writes, e.g. docs/dialect-matrix.json) to compare the run with, on standard error: an observation that changed, a check or an engine one side lacks is drift (exit 1); an engine that did not run here is not compared, timing figures and skipped checks never are."),
+            Option("--from", "Instead of running engines: the matrices recorded in these JSON files (comma-separated; --format json output, each engine in one file only), merged into one report, and compared with --against if given."),
         };
         yield return Check();
         yield return new Command("histories", "Random concurrent histories and the anomaly checker (Elle's list-append model).")

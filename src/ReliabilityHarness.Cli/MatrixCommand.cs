@@ -19,14 +19,32 @@ internal static class MatrixCommand
     {
         var format = arguments.OneOf("format", MatrixFormats.Names);
 
-        var providers = Target.ProvidersNamed(arguments.Get("providers") ?? string.Join(',', ProviderCatalog.All.Select(p => p.Name)));
+        // --from: runs recorded elsewhere (CI jobs, one per engine version) merged into one report; no engine runs.
+        var from = arguments.Get("from")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (from is not null && arguments.Get("providers") is not null)
+        {
+            throw new UsageException("--from reports recorded runs and --providers runs engines: give one of them");
+        }
+
+        var providers = from is null ? Target.ProvidersNamed(arguments.Get("providers") ?? string.Join(',', ProviderCatalog.All.Select(p => p.Name))) : [];
 
         // Read before the run: a record that cannot be compared with is refused in a moment, not after minutes of engines.
         var against = arguments.Get("against");
         IReadOnlyList<MatrixJsonRow>? record;
+        var recorded = new List<MatrixJsonRow>();
         try
         {
             record = against is null ? null : await MatrixDrift.ReadRecordAsync(against, cancellationToken);
+            foreach (var file in from ?? [])
+            {
+                var run = await MatrixDrift.ReadRecordAsync(file, cancellationToken);
+                if (run.Select(r => r.Engine).Distinct().FirstOrDefault(engine => recorded.Any(r => r.Engine == engine)) is { } twice)
+                {
+                    throw new UsageException($"{file}: {twice} is in an earlier --from file too: each engine once");
+                }
+
+                recorded.AddRange(run);
+            }
         }
         catch (MatrixRecordException e)
         {
@@ -34,8 +52,10 @@ internal static class MatrixCommand
             return ExitCodes.BadInput;
         }
 
-        var report = await MatrixRunner.RunAsync(providers, environment, ChildCommand.InDirectory(AppContext.BaseDirectory),
-            line => error.WriteLine($"matrix: {line}"), cancellationToken: cancellationToken);
+        var report = from is not null
+            ? MatrixDrift.FromRecord(recorded, DateTimeOffset.UtcNow)
+            : await MatrixRunner.RunAsync(providers, environment, ChildCommand.InDirectory(AppContext.BaseDirectory),
+                line => error.WriteLine($"matrix: {line}"), cancellationToken: cancellationToken);
         // Built from redacted parts, driver messages scrubbed where they were caught: nothing here is scrubbed again,
         // so a password that is also a word (postgres) cannot change an engine's name or any other field.
         var rendered = format == "table" ? Table(report) : MatrixFormats.Render(report, format);

@@ -99,6 +99,20 @@ public sealed record MatrixDrift(string Against, IReadOnlyList<MatrixDifference>
     }
 
     /// <summary>
+    /// A report made again from recorded rows (one <c>matrix --format json</c> output, or several appended): engines
+    /// in the order they first appear, each with the version it reported, "recorded" as its origin, and unavailable
+    /// where every row of it is a skipped <c>*</c> (it did not run where it was recorded).
+    /// </summary>
+    public static MatrixReport FromRecord(IReadOnlyList<MatrixJsonRow> record, DateTimeOffset when)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var engines = record.GroupBy(r => r.Engine).Select(g => new MatrixEngine(g.Key, g.Select(r => r.EngineVersion).FirstOrDefault(v => v is not null), "recorded",
+            g.All(r => r.Check == "*" && r.Skipped is not null) ? g.First().Skipped : null)).ToList();
+        var rows = record.Select(r => new MatrixRow(r.Engine, r.Scenario, r.Check, r.Expected, r.Observed, r.Ok, r.Source, r.Detail, r.Skipped, r.Milliseconds, r.NotApplicable)).ToList();
+        return new MatrixReport(when, engines, rows);
+    }
+
+    /// <summary>
     /// <paramref name="run"/> against <paramref name="record"/>, engine by engine. An engine of the record that did not
     /// run here is not compared (a note says so); one that ran and has no observation in the record is a difference;
     /// a version change alone is a note, and the differences of an engine whose version changed carry both versions.

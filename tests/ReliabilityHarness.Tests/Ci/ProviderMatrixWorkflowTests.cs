@@ -22,9 +22,106 @@ public sealed class ProviderMatrixWorkflowTests
     [Test]
     public void The_workflow_has_no_job_for_an_unknown_provider()
     {
-        var jobs = ((YamlMappingNode)Parse(File.ReadAllText(WorkflowPath))["jobs"]).Children.Keys.Select(k => k.ToString());
+        var jobs = ((YamlMappingNode)Parse(File.ReadAllText(WorkflowPath))["jobs"]).Children.Keys.Select(k => k.ToString()).Where(j => !j.StartsWith(DialectPrefix, StringComparison.Ordinal));
         Assert.That(jobs, Is.EquivalentTo(ProviderCatalog.All.Select(p => p.Name)));
     }
+
+    private const string DialectPrefix = "dialect-";
+
+    /// <summary>The versions and variants the dialect matrix must cover, as the issue that asked for it lists them (MySQL: README says why not).</summary>
+    private static readonly string[] CoveredSpecs =
+    [
+        "postgresql@13", "postgresql@14", "postgresql@15", "postgresql@16", "postgresql@17", "postgresql@18",
+        "mariadb@10.6", "mariadb@10.11", "mariadb@11.4", "mariadb@11.8", "mariadb@10.11+snapshot-isolation",
+        "sqlserver@2019", "sqlserver@2022", "sqlserver@2025", "sqlite", "sqlite+wal",
+    ];
+
+    [Test]
+    public void The_dialect_matrix_covers_every_version_and_variant_and_merges_them_against_the_record()
+    {
+        var root = Parse(File.ReadAllText(WorkflowPath));
+        var (specs, problems) = DialectMatrix(root);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(problems, Is.Empty);
+            Assert.That(CoveredSpecs.Except(specs), Is.Empty, "specs no job runs");
+            Assert.That(specs.Select(s => ProviderCatalog.Find(s)?.Name), Is.All.Not.Null, "every spec is one the catalog can make");
+        }
+    }
+
+    // The check must be able to fail.
+    [TestCase("if: always()", "upload")]
+    [TestCase("GITHUB_STEP_SUMMARY", "job summary")]
+    [TestCase("--against docs/dialect-matrix.json", "against the record")]
+    [TestCase("\"17\", ", "postgresql@17")]
+    public void The_dialect_check_finds_a_workflow_broken_in_one_way(string removed, string problem)
+    {
+        var yaml = File.ReadAllText(WorkflowPath);
+        var broken = removed switch
+        {
+            "\"17\", " => yaml.Replace(removed, string.Empty, StringComparison.Ordinal),
+            "if: always()" => yaml.Replace(removed, "if: success()", StringComparison.Ordinal),
+            _ => yaml.Replace(removed, "x-removed", StringComparison.Ordinal),
+        };
+        var (specs, problems) = DialectMatrix(Parse(broken));
+        Assert.That(problems.Concat(CoveredSpecs.Except(specs).Select(s => $"no job runs {s}")), Has.Some.Contain(problem));
+    }
+
+    /// <summary>The specs the dialect jobs run (their SPECS with each matrix value put in), and what is wrong with the jobs.</summary>
+    private static (List<string> Specs, List<string> Problems) DialectMatrix(YamlMappingNode root)
+    {
+        var specs = new List<string>();
+        var problems = new List<string>();
+        var jobs = ((YamlMappingNode)root["jobs"]).Children.Where(j => j.Key.ToString().StartsWith(DialectPrefix, StringComparison.Ordinal)).ToList();
+        var merge = jobs.SingleOrDefault(j => j.Key.ToString() == DialectPrefix + "matrix").Value as YamlMappingNode;
+        foreach (var (name, node) in jobs.Where(j => j.Value != merge).Select(j => (j.Key.ToString(), (YamlMappingNode)j.Value)))
+        {
+            var template = node.Children.TryGetValue("env", out var env) ? Text((YamlMappingNode)env, "SPECS") : string.Empty;
+            var versions = node.Children.TryGetValue("strategy", out var strategy) && ((YamlMappingNode)strategy).Children.TryGetValue("matrix", out var matrix)
+                && ((YamlMappingNode)matrix).Children.TryGetValue("version", out var list) && list is YamlSequenceNode sequence
+                ? sequence.Children.Select(v => v.ToString()).ToList()
+                : [string.Empty];
+            specs.AddRange(versions.SelectMany(v => template.Replace("${{ matrix.version }}", v, StringComparison.Ordinal).Split(',')));
+            var steps = Steps(node);
+            if (!steps.Any(s => Text(s, "run").Contains("matrix --providers \"$SPECS\" --format json", StringComparison.Ordinal)))
+            {
+                problems.Add($"{name} does not run the matrix on its specs as JSON");
+            }
+
+            if (!steps.Any(s => Text(s, "run").Contains("GITHUB_STEP_SUMMARY", StringComparison.Ordinal) && Text(s, "if") == "always()"))
+            {
+                problems.Add($"{name} writes no job summary");
+            }
+
+            if (!steps.Any(s => Text(s, "uses").StartsWith("actions/upload-artifact@", StringComparison.Ordinal) && Text(s, "if") == "always()"))
+            {
+                problems.Add($"{name} does not upload its matrix even when it fails");
+            }
+        }
+
+        if (merge is null)
+        {
+            problems.Add("no dialect-matrix job merges the versions");
+            return (specs, problems);
+        }
+
+        var needs = merge.Children.TryGetValue("needs", out var needed) && needed is YamlSequenceNode n ? n.Children.Select(x => x.ToString()).ToList() : [];
+        if (!jobs.Where(j => j.Value != merge).All(j => needs.Contains(j.Key.ToString())))
+        {
+            problems.Add("the merge job does not wait for every dialect job");
+        }
+
+        if (!Steps(merge).Any(s => Text(s, "run").Contains("matrix --from", StringComparison.Ordinal) && Text(s, "run").Contains("--against docs/dialect-matrix.json", StringComparison.Ordinal)))
+        {
+            problems.Add("the merge job does not compare the merged matrix against the record");
+        }
+
+        return (specs, problems);
+    }
+
+    private static List<YamlMappingNode> Steps(YamlMappingNode job) =>
+        job.Children.TryGetValue("steps", out var stepsNode) && stepsNode is YamlSequenceNode sequence ? [.. sequence.Children.OfType<YamlMappingNode>()] : [];
 
     // The check must be able to fail: each way a job can be wrong is found.
     [TestCase("image: postgres:latest", "pinned by a version tag")]
