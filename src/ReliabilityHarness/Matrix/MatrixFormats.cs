@@ -148,6 +148,35 @@ public static class MatrixFormats
     }
 
     /// <summary>
+    /// For each engine run under several specs (<c>postgresql@13</c> … <c>@18</c>, <c>sqlite</c> and <c>sqlite+wal</c>), the
+    /// checks whose observations differ between them, in plain words: <c>concurrent-writers first-insert:merge@read-committed:
+    /// not-applicable on postgresql@13, postgresql@14; unique-violation on postgresql@15, …</c>. Figures and skipped rows
+    /// are not compared.
+    /// </summary>
+    public static IReadOnlyList<string> VersionDifferences(MatrixReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var ran = report.Engines.Where(e => e.Unavailable is null).Select(e => e.Engine).ToList();
+        var lines = new List<string>();
+        foreach (var family in ran.GroupBy(e => e.Split('@', '+')[0]).Where(g => g.Count() > 1))
+        {
+            var observed = report.Rows.Where(r => family.Contains(r.Engine) && r.Skipped is null && r.Expected != "figure" && r.Check != "*")
+                .GroupBy(r => (r.Scenario, r.Check));
+            foreach (var check in observed)
+            {
+                var byValue = check.GroupBy(r => r.Observed).ToList();
+                if (byValue.Count > 1 || check.Count() < family.Count())
+                {
+                    lines.Add($"{check.Key.Scenario} {check.Key.Check}: " + string.Join("; ", byValue.Select(v => $"{v.Key} on {string.Join(", ", v.Select(r => r.Engine))}"))
+                        + (check.Count() < family.Count() ? $"; not checked on {string.Join(", ", family.Except(check.Select(r => r.Engine)))}" : string.Empty));
+                }
+            }
+        }
+
+        return lines;
+    }
+
+    /// <summary>
     /// The legend, the checks that do not apply and the skipped ones with their reasons (a list, in Markdown), and the
     /// count of checks not as expected.
     /// </summary>
@@ -173,6 +202,22 @@ public static class MatrixFormats
         foreach (var line in skippedRows)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"{item}skipped: {line}");
+        }
+
+        // Where versions or variants of one engine were run side by side: every check they answered differently.
+        var differences = VersionDifferences(report);
+        if (differences.Count > 0)
+        {
+            text.AppendLine().AppendLine("where versions and variants of one engine differ (every other check they share is the same):");
+            if (markdown)
+            {
+                text.AppendLine();
+            }
+
+            foreach (var line in differences)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"{item}{line}");
+            }
         }
 
         // What each random history showed: the verdict is the promised model, the anomalies a run happened to meet are these.

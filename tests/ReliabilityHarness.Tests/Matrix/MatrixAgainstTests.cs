@@ -92,4 +92,38 @@ public sealed class MatrixAgainstTests
             Assert.That(run.Output, Is.Empty);
         }
     }
+
+    [Test]
+    public async Task From_recorded_runs_the_matrix_is_reported_and_compared_without_running_an_engine()
+    {
+        // A second engine's run, recorded elsewhere (a CI job of its own): the sqlite record renamed.
+        var other = Path.Combine(directory, "other.json");
+        await File.WriteAllTextAsync(other, (await File.ReadAllTextAsync(record)).Replace("\"engine\": \"sqlite\"", "\"engine\": \"sqlite+wal\"", StringComparison.Ordinal));
+        var merged = await CliRun.InProcessAsync(["matrix", "--from", $"{record},{other}", "--format", "markdown", "--against", record]);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(merged.Code, Is.EqualTo(1), "sqlite+wal is not in the record: added explicitly or not at all");
+            Assert.That(merged.Output, Does.Contain("| scenario / check | sqlite | sqlite+wal |"), "one table, both runs");
+            Assert.That(merged.Error, Does.Contain("sqlite+wal").And.Contain("not in the record"));
+            Assert.That(merged.Error, Does.Not.Contain("matrix: sqlite: crash-rollback"), "no engine ran");
+        }
+
+        var alone = await CliRun.InProcessAsync(["matrix", "--from", record, "--against", record]);
+        Assert.That(alone.Code, Is.Zero, alone.Error);
+    }
+
+    [Test]
+    public async Task From_with_providers_or_an_engine_in_two_files_is_bad_use()
+    {
+        var both = await CliRun.InProcessAsync(["matrix", "--from", record, "--providers", "sqlite"]);
+        var twice = await CliRun.InProcessAsync(["matrix", "--from", $"{record},{record}"]);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((both.Code, twice.Code), Is.EqualTo((2, 2)));
+            Assert.That(both.Error, Does.Contain("--from reports recorded runs and --providers runs engines: give one of them"));
+            Assert.That(twice.Error, Does.Contain("sqlite is in an earlier --from file too: each engine once"));
+        }
+    }
 }
