@@ -147,11 +147,31 @@ public static class MatrixFormats
         return text.AppendLine().ToString();
     }
 
+    /// <summary>A titled list under the table, when it has lines: a Markdown list, or plain lines for a console.</summary>
+    private static void Section(StringBuilder text, bool markdown, string title, IReadOnlyList<string> lines)
+    {
+        if (lines.Count == 0)
+        {
+            return;
+        }
+
+        text.AppendLine().AppendLine(title);
+        if (markdown)
+        {
+            text.AppendLine();
+        }
+
+        foreach (var line in lines)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"{(markdown ? "- " : string.Empty)}{line}");
+        }
+    }
+
     /// <summary>
     /// For each engine run under several specs (<c>postgresql@13</c> … <c>@18</c>, <c>sqlite</c> and <c>sqlite+wal</c>), the
     /// checks whose observations differ between them, in plain words: <c>concurrent-writers first-insert:merge@read-committed:
     /// not-applicable on postgresql@13, postgresql@14; unique-violation on postgresql@15, …</c>. Figures and skipped rows
-    /// are not compared.
+    /// are not compared: a check one version could not run here is no difference of behaviour.
     /// </summary>
     public static IReadOnlyList<string> VersionDifferences(MatrixReport report)
     {
@@ -165,10 +185,9 @@ public static class MatrixFormats
             foreach (var check in observed)
             {
                 var byValue = check.GroupBy(r => r.Observed).ToList();
-                if (byValue.Count > 1 || check.Count() < family.Count())
+                if (byValue.Count > 1)
                 {
-                    lines.Add($"{check.Key.Scenario} {check.Key.Check}: " + string.Join("; ", byValue.Select(v => $"{v.Key} on {string.Join(", ", v.Select(r => r.Engine))}"))
-                        + (check.Count() < family.Count() ? $"; not checked on {string.Join(", ", family.Except(check.Select(r => r.Engine)))}" : string.Empty));
+                    lines.Add($"{check.Key.Scenario} {check.Key.Check}: " + string.Join("; ", byValue.Select(v => $"{v.Key} on {string.Join(", ", v.Select(r => r.Engine))}")));
                 }
             }
         }
@@ -205,36 +224,11 @@ public static class MatrixFormats
         }
 
         // Where versions or variants of one engine were run side by side: every check they answered differently.
-        var differences = VersionDifferences(report);
-        if (differences.Count > 0)
-        {
-            text.AppendLine().AppendLine("where versions and variants of one engine differ (every other check they share is the same):");
-            if (markdown)
-            {
-                text.AppendLine();
-            }
-
-            foreach (var line in differences)
-            {
-                text.AppendLine(CultureInfo.InvariantCulture, $"{item}{line}");
-            }
-        }
+        Section(text, markdown, "where versions and variants of one engine differ (every other check they share is the same):", VersionDifferences(report));
 
         // What each random history showed: the verdict is the promised model, the anomalies a run happened to meet are these.
-        var histories = report.Rows.Where(r => r.Scenario == RandomHistoriesMatrix.ScenarioId && r.Detail is not null && r.Ok is not null).ToList();
-        if (histories.Count > 0)
-        {
-            text.AppendLine().AppendLine("random histories (found; the verdict above is whether the level's model forbids any of it):");
-            if (markdown)
-            {
-                text.AppendLine();
-            }
-
-            foreach (var row in histories)
-            {
-                text.AppendLine(CultureInfo.InvariantCulture, $"{item}{row.Engine} {row.Check}: {row.Detail}");
-            }
-        }
+        Section(text, markdown, "random histories (found; the verdict above is whether the level's model forbids any of it):",
+            [.. report.Rows.Where(r => r.Scenario == RandomHistoriesMatrix.ScenarioId && r.Detail is not null && r.Ok is not null).Select(r => $"{r.Engine} {r.Check}: {r.Detail}")]);
 
         if (markdown)
         {
