@@ -17,12 +17,12 @@ namespace ReliabilityHarness.Tests.Scenarios;
 public sealed class BarrierRaceTests
 {
     private static IEnumerable<TestCaseData> RaceCases =>
-        from provider in ReliabilityHarness.Cli.ProviderCatalog.All
+        from provider in EngineCatalog.Engines
         from variant in provider.Dialect.RacedUpserts
         select new TestCaseData(provider, variant).SetArgDisplayNames(provider.DisplayName, BarrierRace.Check(variant));
 
     private static IEnumerable<TestCaseData> EngineCases =>
-        ReliabilityHarness.Cli.ProviderCatalog.All.Select(provider => new TestCaseData(provider).SetArgDisplayNames(provider.DisplayName));
+        EngineCatalog.Engines.Select(provider => new TestCaseData(provider).SetArgDisplayNames(provider.DisplayName));
 
     [TestCaseSource(nameof(RaceCases))]
     public async Task Sessions_released_together_on_one_new_key_end_as_the_engine_documents(Provider provider, string variant)

@@ -17,13 +17,13 @@ namespace ReliabilityHarness.Tests.Scenarios;
 public sealed class InterleavingTests
 {
     private static IEnumerable<TestCaseData> AnomalyCases =>
-        from provider in ReliabilityHarness.Cli.ProviderCatalog.All
+        from provider in EngineCatalog.Engines
         from anomaly in IsolationScenario.Anomalies
         from level in provider.Dialect.IsolationLevels
         select new TestCaseData(provider, anomaly, level).SetArgDisplayNames(provider.DisplayName, IsolationScenario.Check(anomaly, level));
 
     private static IEnumerable<TestCaseData> RaceCases =>
-        from provider in ReliabilityHarness.Cli.ProviderCatalog.All
+        from provider in EngineCatalog.Engines
         from variant in FirstInsertRace.Variants(provider)
         from level in provider.Dialect.IsolationLevels
         select new TestCaseData(provider, variant, level).SetArgDisplayNames(provider.DisplayName, FirstInsertRace.Check(variant, level));

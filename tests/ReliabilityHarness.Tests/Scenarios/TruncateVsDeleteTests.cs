@@ -13,13 +13,13 @@ public sealed class TruncateVsDeleteTests
     private readonly Dictionary<string, Task<Observed>> observed = [];
 
     private static IEnumerable<TestCaseData> CheckCases =>
-        from provider in ReliabilityHarness.Cli.ProviderCatalog.All
+        from provider in EngineCatalog.Engines
         from check in TruncateVsDeleteScenario.Checks
         where provider.Dialect.Expectations.Applies(TruncateVsDeleteScenario.Id, check)
         select new TestCaseData(provider, check).SetArgDisplayNames(provider.DisplayName, check);
 
     private static IEnumerable<TestCaseData> EngineCases =>
-        ReliabilityHarness.Cli.ProviderCatalog.All.Select(provider => new TestCaseData(provider).SetArgDisplayNames(provider.DisplayName));
+        EngineCatalog.Engines.Select(provider => new TestCaseData(provider).SetArgDisplayNames(provider.DisplayName));
 
     // The engines whose profile says some check does not apply: what they refuse is asserted in their own words.
     private static IEnumerable<TestCaseData> RefusingEngineCases =>
