@@ -22,6 +22,8 @@ public static class Cli
           matrix  [--providers a,b,…] [--format table|markdown|json] [--output FILE] [--against RECORD.json]
                                                        every scenario on every engine, against each engine's expectations
                                                        and, with --against, against a recorded matrix (drift: exit 1)
+          matrix  --from A.json[,B.json…] [--format …] [--output FILE] [--against RECORD.json]
+                                                       recorded runs merged into one report, no engine run
           bench   [--providers a,b,…] [--rows N]       ingest speed and memory against the engine's own bulk idiom
                                                        (psql \copy, sqlite3 .import, DuckDB COPY), first load and rerun;
                                                        default sqlite,postgresql and 1,000,000 rows
@@ -42,7 +44,8 @@ public static class Cli
                   [--format table|markdown|json]       a list-append history (Elle's EDN) checked for anomalies;
                                                        exit 0 valid for the model, 1 it is not, 2 malformed
 
-        providers: sqlite (default, Data Source=payments.db), duckdb (Data Source=payments.duckdb),
+        providers: engine specs name[@version][+variant] (postgresql@16, sqlite+wal, mariadb+snapshot-isolation):
+                   sqlite (default, Data Source=payments.db), duckdb (Data Source=payments.duckdb),
                    postgresql (HARNESS_POSTGRESQL, else Docker), sqlserver (HARNESS_SQLSERVER, else Docker),
                    mariadb (HARNESS_MARIADB, else Docker)
         reliability <command> --help describes the command and each of its options.
