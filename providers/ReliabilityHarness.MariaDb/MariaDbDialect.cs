@@ -153,27 +153,34 @@ public sealed class MariaDbDialect : Dialect
 
     public override Dialect? ForVariant(string variant) => variant == "snapshot-isolation" ? new MariaDbDialect(snapshotIsolation: true) : null;
 
-    // A session variable (ON by default from 11.6.2; 10.6.18, 10.11.8 and 11.4 have it, OFF): a server without it
-    // refuses the SET with 1193 (unknown system variable), and the variant cannot run there.
+    // A session variable (ON by default from 11.6.2; 10.6.18, 10.11.8 and 11.4 have it, OFF), set either way so a
+    // spec means one behaviour on every version: plain mariadb is OFF (what its expectations say), the variant ON. A
+    // server without it refuses the SET with 1193 (unknown system variable): it behaves as OFF, and the variant cannot
+    // run there.
     public override async Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
     {
         var connection = await base.OpenAsync(connectionString, cancellationToken);
-        if (SnapshotIsolationOn)
+        try
         {
-            try
-            {
-                await using var command = connection.CreateCommand();
-                command.CommandText = "SET SESSION innodb_snapshot_isolation = ON";
-                await command.ExecuteNonQueryAsync(cancellationToken);
-            }
-            catch (MySqlException e) when (e.Number == 1193)
-            {
-                await connection.DisposeAsync();
-                throw new NotSupportedException($"this server has no innodb_snapshot_isolation (MariaDB {connection.ServerVersion}): mariadb+snapshot-isolation needs 10.6.18, 10.11.8, 11.4 or later", e);
-            }
+            await using var command = connection.CreateCommand();
+            command.CommandText = SnapshotIsolationOn ? "SET SESSION innodb_snapshot_isolation = ON" : "SET SESSION innodb_snapshot_isolation = OFF";
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
         }
-
-        return connection;
+        catch (MySqlException e) when (e.Number == 1193 && !SnapshotIsolationOn)
+        {
+            return connection;
+        }
+        catch (MySqlException e) when (e.Number == 1193)
+        {
+            await connection.DisposeAsync();
+            throw new InvalidOperationException($"this server has no innodb_snapshot_isolation (MariaDB {connection.ServerVersion}): mariadb+snapshot-isolation needs 10.6.18, 10.11.8, 11.4 or later", e);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 
     public override string? SessionIdSql => "SELECT CONNECTION_ID()";

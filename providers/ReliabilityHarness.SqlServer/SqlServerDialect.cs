@@ -194,22 +194,17 @@ public sealed class SqlServerDialect : Dialect
     // sp_reset_connection, run when a pooled connection is reused, leaves the isolation level the session last set
     // (github.com/dotnet/SqlClient/issues/96, open): a connection the pool hands back after a SERIALIZABLE check would
     // start its next transaction there. Every opened connection starts at the default instead.
-    public override async Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
-    {
-        var connection = await base.OpenAsync(connectionString, cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = ResetIsolationSql;
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        return connection;
-    }
+    public override string? SessionSetupSql => ResetIsolationSql;
 
     public const string ResetIsolationSql = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;";
 
     // sys.dm_exec_requests shows other sessions only to a login with VIEW SERVER STATE
     // (learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-exec-requests-transact-sql, Permissions).
-    public override string? WatchPermissionSql => "SELECT HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW SERVER STATE');";
+    // From 2022, VIEW SERVER PERFORMANCE STATE is enough; an older server does not know the name and answers NULL.
+    public override string? WatchPermissionSql =>
+        "SELECT CASE WHEN HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW SERVER STATE') = 1 OR HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW SERVER PERFORMANCE STATE') = 1 THEN 1 ELSE 0 END;";
 
-    public override string? WatchPermissionHint => "GRANT VIEW SERVER STATE TO the login (sys.dm_exec_requests shows other sessions only with it)";
+    public override string? WatchPermissionHint => "GRANT VIEW SERVER STATE (or, from 2022, VIEW SERVER PERFORMANCE STATE) TO the login: sys.dm_exec_requests shows other sessions only with it";
 
     public override IEnumerable<KeyValuePair<string, string>> Statements() => base.Statements().Concat(
     [

@@ -81,15 +81,28 @@ public sealed class SqliteDialect : Dialect
     public override async Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
     {
         var connection = await base.OpenAsync(connectionString, cancellationToken);
-        if (Wal)
+        if (!Wal)
+        {
+            return connection;
+        }
+
+        string? mode;
+        try
         {
             await using var command = connection.CreateCommand();
             command.CommandText = "PRAGMA journal_mode=WAL";
-            if (Convert.ToString(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) is not "wal" and var mode)
-            {
-                await connection.DisposeAsync();
-                throw new InvalidOperationException($"SQLite would not switch {connection.DataSource} to WAL mode (journal_mode is {mode})");
-            }
+            mode = Convert.ToString(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+
+        if (mode != "wal")
+        {
+            await connection.DisposeAsync();
+            throw new InvalidOperationException($"SQLite would not switch {connection.DataSource} to WAL mode (journal_mode is {mode})");
         }
 
         return connection;

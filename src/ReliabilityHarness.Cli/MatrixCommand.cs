@@ -21,6 +21,10 @@ internal static class MatrixCommand
 
         // --from: runs recorded elsewhere (CI jobs, one per engine version) merged into one report; no engine runs.
         var from = arguments.Get("from")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (from is { Length: 0 })
+        {
+            throw new UsageException("--from names no file: give the recorded matrices, comma-separated");
+        }
         if (from is not null && arguments.Get("providers") is not null)
         {
             throw new UsageException("--from reports recorded runs and --providers runs engines: give one of them");
@@ -82,8 +86,18 @@ internal static class MatrixCommand
             await error.WriteLineAsync($"matrix: {drift.Summary}");
         }
 
+        // An engine asked for by name and compared with the record must run: a CI job whose engine failed to start
+        // would otherwise compare nothing and pass.
+        var notRun = drift is not null && arguments.Get("providers") is not null
+            ? report.Engines.Where(e => e.Unavailable is not null).ToList()
+            : [];
+        foreach (var engine in notRun)
+        {
+            await error.WriteLineAsync($"matrix: {engine.Engine} was named in --providers and did not run, so it was not compared: {engine.Unavailable}");
+        }
+
         await error.WriteLineAsync(report.AllAsExpected ? "matrix: every engine behaved as expected" : "matrix: some engine did NOT behave as expected");
-        return report.AllAsExpected && drift is not { Found: true } ? ExitCodes.Success : ExitCodes.RunFailed;
+        return report.AllAsExpected && drift is not { Found: true } && notRun.Count == 0 ? ExitCodes.Success : ExitCodes.RunFailed;
     }
 
     /// <summary>The report for a console: engines as columns, drawn by Spectre.Console.</summary>

@@ -44,7 +44,7 @@ internal sealed class Target(Provider provider, string connectionString, string 
     /// <summary>The providers of a comma-separated <c>--providers</c> list, each once, in the order given.</summary>
     public static IReadOnlyList<Provider> ProvidersNamed(string list)
     {
-        var providers = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ProviderNamed).Distinct().ToList();
+        var providers = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ProviderNamed).DistinctBy(p => p.Name).ToList();
         return providers.Count > 0 ? providers : throw new UsageException("--providers names no provider");
     }
 

@@ -56,13 +56,23 @@ public abstract class Dialect
 
     // ── Connections and transactions ────────────────────────────────────────────────────────────────────────────
 
-    /// <summary>Opens a connection ready for the harness (the dialect may set session options).</summary>
+    /// <summary>A statement every opened connection runs first (a session option the harness relies on); null for none.</summary>
+    public virtual string? SessionSetupSql => null;
+
+    /// <summary>Opens a connection ready for the harness (the dialect may set session options: <see cref="SessionSetupSql"/>).</summary>
     public virtual async Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
     {
         var connection = CreateConnection(connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);
+            if (SessionSetupSql is { } setup)
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = setup;
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             return connection;
         }
         catch

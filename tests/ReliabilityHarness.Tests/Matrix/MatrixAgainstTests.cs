@@ -126,4 +126,20 @@ public sealed class MatrixAgainstTests
             Assert.That(twice.Error, Does.Contain("sqlite is in an earlier --from file too: each engine once"));
         }
     }
+
+    [Test]
+    public async Task An_engine_named_for_comparison_that_does_not_run_fails_the_comparison()
+    {
+        // A CI job whose engine did not start must not pass by comparing nothing.
+        var run = await CliRun.InProcessAsync(["matrix", "--providers", "postgresql@13", "--against", record], _ => null);
+        var empty = await CliRun.InProcessAsync(["matrix", "--from", ",", "--against", record]);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.Code, Is.EqualTo(1), run.Error);
+            Assert.That(run.Error, Does.Contain("matrix: postgresql@13 was named in --providers and did not run, so it was not compared: "));
+            Assert.That(empty.Code, Is.EqualTo(2));
+            Assert.That(empty.Error, Does.Contain("--from names no file"));
+        }
+    }
 }

@@ -19,12 +19,12 @@ public sealed record ServerControl(string CrashCommand, string StartCommand)
     {
         ArgumentNullException.ThrowIfNull(provider);
         ArgumentNullException.ThrowIfNull(environment);
-        // The engine's own commands, or for a variant served by the unvaried engine's server, that server's.
-        return provider.EnvironmentVariables
-            .Select(variable => environment(variable + "_CRASH") is { Length: > 0 } crash && environment(variable + "_START") is { Length: > 0 } start
-                ? new ServerControl(crash, start)
-                : null)
-            .FirstOrDefault(control => control is not null);
+        // The commands of the server the harness connects to: the first variable of the engine that names one (for a
+        // variant without its own, the unvaried engine's), never another's.
+        return provider.EnvironmentVariables.FirstOrDefault(variable => environment(variable) is { Length: > 0 }) is { } used
+            && environment(used + "_CRASH") is { Length: > 0 } crash && environment(used + "_START") is { Length: > 0 } start
+            ? new ServerControl(crash, start)
+            : null;
     }
 
     public Task CrashAsync(CancellationToken cancellationToken) => RunAsync(CrashCommand, cancellationToken);

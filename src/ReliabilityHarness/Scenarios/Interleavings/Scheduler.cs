@@ -60,8 +60,9 @@ public sealed class Scheduler
             }
 
             monitor = watchable ? await provider.Dialect.OpenAsync(connectionString, cancellationToken) : null;
+            // NULL (a permission the server does not know) counts as not granted.
             if (monitor is not null && provider.Dialect.WatchPermissionSql is { } permission
-                && Convert.ToInt64(await ScalarAsync(monitor, permission, cancellationToken), System.Globalization.CultureInfo.InvariantCulture) != 1)
+                && await ScalarAsync(monitor, permission, cancellationToken) is not (1 or 1L))
             {
                 throw new InvalidOperationException($"{provider.DisplayName}: this login cannot see other sessions' lock waits, so a blocked step could not be told from a slow one; {provider.Dialect.WatchPermissionHint}");
             }
