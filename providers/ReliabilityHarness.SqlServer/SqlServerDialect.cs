@@ -13,9 +13,8 @@ namespace ReliabilityHarness.SqlServer;
 /// </summary>
 public sealed class SqlServerDialect : Dialect
 {
-    // decimal(19,4) is exact. The text columns take a binary collation: the default collations compare without
-    // case, so 'PAY_1' and 'pay_1' would be one idempotency key and 'Refunded' would equal 'refunded' — unlike
-    // every other engine here. SQL Server has no CREATE TABLE IF NOT EXISTS; OBJECT_ID tests for the table.
+    // decimal(19,4) is exact. Text takes a binary collation: the default ones ignore case, so 'PAY_1' and 'pay_1' would be one
+    // idempotency key, unlike every other engine here. SQL Server has no CREATE TABLE IF NOT EXISTS; OBJECT_ID tests for it.
     private const string CreateTableSql = """
         IF OBJECT_ID(N'{table}', N'U') IS NULL
         CREATE TABLE {table} (
@@ -28,14 +27,11 @@ public sealed class SqlServerDialect : Dialect
         );
         """;
 
-    // MERGE alone is not atomic against a concurrent MERGE of the same new key: both can see "not matched" and
-    // both insert, and the loser fails with 2627 (learn.microsoft.com/sql/t-sql/statements/merge-transact-sql,
-    // "Concurrency considerations"; Dan Guzman, "UPSERT race condition with MERGE", 2009). HOLDLOCK (SERIALIZABLE
-    // on the target) keeps the key range locked from the match to the insert, so the second writer waits and then
-    // matches. On hot keys the range locks can deadlock instead (1205), which is transient: the robust strategy
-    // retries the whole transaction (Michael J. Swart, "Mythbusting: concurrent update/insert solutions", 2011).
-    // WHEN MATCHED AND … leaves unchanged rows unwritten and never overwrites another payload (a conflict the
-    // ingest reports); the statement affects one row when it inserts or updates and none otherwise.
+    // MERGE alone is not atomic against a concurrent MERGE of the same new key: both can see "not matched" and both insert,
+    // the loser failing with 2627 (learn.microsoft.com/sql/t-sql/statements/merge-transact-sql, "Concurrency considerations";
+    // Dan Guzman, "UPSERT race condition with MERGE", 2009). HOLDLOCK keeps the key range locked from match to insert, so the
+    // second writer waits, then matches; on hot keys that can deadlock (1205), which the robust strategy retries (Michael J.
+    // Swart, "Mythbusting: concurrent update/insert solutions", 2011). WHEN MATCHED AND … writes only a changed status.
     private const string MergeSql = """
         MERGE {table} WITH (HOLDLOCK) AS p
         USING (VALUES (@payment_id, @user_id, @amount, @currency, @status, @processed_at))
@@ -63,16 +59,14 @@ public sealed class SqlServerDialect : Dialect
 
     private const string DropStagingSql = "IF OBJECT_ID(N'tempdb..#payments_staging') IS NOT NULL DROP TABLE {staging};";
 
-    // UPDATE … FROM (learn.microsoft.com/sql/t-sql/queries/update-transact-sql): repeated ids are identical by
-    // then, so which staged row joins does not matter.
+    // UPDATE … FROM (learn.microsoft.com/sql/t-sql/queries/update-transact-sql): repeated ids are identical by then.
     private const string UpdateChangedSql = """
         UPDATE p SET p.status = s.status, p.processed_at = @processed_at
         FROM {table} AS p JOIN {staging} AS s ON p.payment_id = s.payment_id
         WHERE p.user_id = s.user_id AND p.amount = s.amount AND p.currency = s.currency AND p.status <> s.status;
         """;
 
-    // The insert half of the upsert, race-safe for the reason the single-row MERGE is (HOLDLOCK). DISTINCT folds
-    // repeated ids (identical by then): a MERGE source may not insert one key twice.
+    // The upsert's insert half, race-safe as the single-row MERGE is (HOLDLOCK); DISTINCT: a MERGE may not insert a key twice.
     private const string InsertNewSql = """
         MERGE {table} WITH (HOLDLOCK) AS p
         USING (SELECT DISTINCT payment_id, user_id, amount, currency, status FROM {staging}) AS s
@@ -85,10 +79,23 @@ public sealed class SqlServerDialect : Dialect
     /// <summary>The classic race, kept as a named negative control: the same MERGE without the lock hint.</summary>
     public const string PlainMergeVariant = "plain-merge";
 
-    // Without XACT_ABORT ON some run-time errors roll back only the failing statement and leave the transaction
-    // open, so a later COMMIT would keep a half-done run (learn.microsoft.com/sql/t-sql/statements/set-xact-abort-transact-sql).
-    // With it on, any run-time error rolls back the whole transaction.
+    // Without XACT_ABORT ON some run-time errors roll back only the failing statement and leave the transaction open,
+    // so a later COMMIT would keep a half-done run (learn.microsoft.com/sql/t-sql/statements/set-xact-abort-transact-sql).
     public const string RobustSessionSql = "SET XACT_ABORT ON;";
+
+    /// <param name="readCommittedSnapshot">The <c>+rcsi</c> variant: each database with READ_COMMITTED_SNAPSHOT ON.</param>
+    public SqlServerDialect(bool readCommittedSnapshot = false) => ReadCommittedSnapshot = readCommittedSnapshot;
+
+    public bool ReadCommittedSnapshot { get; }
+
+    // READ COMMITTED then reads the last committed version, not waiting on locks; Hermitage (test_snap1) found the same lost update,
+    // read skew and write skew outcomes as locking READ COMMITTED, so the profile is shared (github.com/ept/hermitage, sqlserver.md).
+    public override string? DatabaseSetupSql => ReadCommittedSnapshot ? ReadCommittedSnapshotSql : null;
+
+    public const string ReadCommittedSnapshotSql = "ALTER DATABASE CURRENT SET READ_COMMITTED_SNAPSHOT ON WITH ROLLBACK IMMEDIATE;";
+
+    public override IReadOnlyList<string> Variants => ["rcsi"];
+    public override Dialect? ForVariant(string variant) => variant == "rcsi" ? new SqlServerDialect(readCommittedSnapshot: true) : null;
 
     private const string SessionIdQuery = "SELECT @@SPID;";
 
@@ -96,16 +103,14 @@ public sealed class SqlServerDialect : Dialect
 
     private const string TerminateQuery = "DECLARE @kill nvarchar(40) = N'KILL ' + CAST(CAST(@session AS int) AS nvarchar(11)); EXEC (@kill);";
 
-    // SqlConfigurableRetryFactory's baseline transient errors (learn.microsoft.com/dotnet/api/
-    // microsoft.data.sqlclient.sqlconfigurableretryfactory) less the three named below: connection resets,
-    // failovers, resource limits.
+    // SqlConfigurableRetryFactory's baseline transient errors (connection resets, failovers, resource limits), less the three named below.
     private static readonly HashSet<int> OtherTransientNumbers =
         [1204, 49918, 49919, 49920, 4060, 4221, 40143, 40613, 40501, 40540, 40197, 10929, 10928, 10060, 10054, 10053, 233, 64, 20];
 
     private PaymentsSql? sql;
     private StagingSql? staging;
 
-    // The seeded flaw (the fault catalogue): every MERGE the provider sends, the staged one too, without its lock hint.
+    // The seeded flaw (fault catalogue): every MERGE, the staged one too, without its lock hint.
     public override StagingSql Staging => Seeded.Has(Flaw.MergeWithoutHoldlock)
         ? StagedSql with { InsertNew = Seeded.Rewrite(StagedSql.InsertNew, Holdlock, string.Empty) }
         : StagedSql;
@@ -119,24 +124,21 @@ public sealed class SqlServerDialect : Dialect
     private StagingSql StagedSql => staging ??= StagingSql.For(Quote("#payments_staging"), Quote(PaymentsSql.TableName),
         CreateStagingSql, DropStagingSql, InsertNewSql, updateChanged: UpdateChangedSql, terminator: ";");
 
-    // 300 rows of 6 parameters: a request carries at most 2,100 parameters (learn.microsoft.com/sql/sql-server/
-    // maximum-capacity-specifications-for-sql-server). Only the portable writer uses it; staging goes by bulk copy.
+    // 300 rows of 6 parameters: a request carries at most 2,100 (learn.microsoft.com/sql/sql-server/maximum-capacity-specifications-for-sql-server).
     public override int RowsPerInsert => 300;
 
     public override string DisplayName => "SqlServer";
 
     private PaymentsSql PaymentSql => sql ??= PaymentsSql.For(Quote(PaymentsSql.TableName), CreateTableSql, MergeSql,
-        truncate: Truncate(Quote(PaymentsSql.TableName)),
-        dropTable: "DROP TABLE IF EXISTS {table};");
+        truncate: Truncate(Quote(PaymentsSql.TableName)), dropTable: "DROP TABLE IF EXISTS {table};");
 
     public override IReadOnlyDictionary<string, string> UnreliableUpserts => new Dictionary<string, string>
     {
         [PlainMergeVariant] = PaymentSql.Upsert.Replace(Holdlock, string.Empty, StringComparison.Ordinal),
     };
 
-    // The plain MERGE's race lies inside the one statement, between its lookup and its insert: sessions run whole
-    // MERGEs one after another can never reach it (the second's lookup waits on the first writer's key lock and then
-    // matches), so it is raced freely, sessions released together, beside the HOLDLOCK MERGE that must never lose.
+    // The plain MERGE's race lies inside one statement, between lookup and insert: whole MERGEs stepped one after another never
+    // reach it, so it is raced freely, sessions released together, beside the HOLDLOCK MERGE that must never lose.
     public override IReadOnlyList<string> RacedUpserts => ["upsert", PlainMergeVariant];
 
     public override IReadOnlyList<string> RacedOnlyUpserts => [PlainMergeVariant];
@@ -211,6 +213,7 @@ public sealed class SqlServerDialect : Dialect
         new("RobustSession", RobustSessionSql),
         new("ResetIsolation", ResetIsolationSql),
         new("WatchPermission", WatchPermissionSql!),
+        new("ReadCommittedSnapshot", ReadCommittedSnapshotSql),
         new("SessionId", SessionIdQuery),
         new("Blockers", BlockersQuery),
         new("TerminateSession", TerminateQuery),
@@ -255,8 +258,7 @@ public sealed class SqlServerDialect : Dialect
 
     public override string? SessionIdSql => SessionIdQuery;
 
-    // The request of a session that waits on a lock names the session it waits for
-    // (learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-exec-requests-transact-sql).
+    // A waiting session's request names whom it waits for (learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-exec-requests-transact-sql).
     public override string? BlockersSql => BlockersQuery;
 
     // KILL takes no variable; the id comes from the engine (@@SPID), never from input.
@@ -279,10 +281,8 @@ public sealed class SqlServerDialect : Dialect
     // SET LOCK_TIMEOUT is a session statement; SqlClient has no connection-string keyword for it.
     public override string? WithShortLockWait(string connectionString) => null;
 
-    // 1205: chosen as deadlock victim; 3960: a SNAPSHOT transaction's row was changed by another transaction
-    // since it began; 1222: lock request time-out (SET LOCK_TIMEOUT); 2627: PRIMARY KEY or UNIQUE constraint;
-    // 2601: duplicate key in a unique index; 547: CHECK or FOREIGN KEY constraint
-    // (learn.microsoft.com/sql/relational-databases/errors-events/database-engine-events-and-errors).
+    // 1205 deadlock victim; 3960 a SNAPSHOT transaction's row changed since it began; 1222 lock time-out; 2627/2601 unique;
+    // 547 CHECK or FOREIGN KEY (learn.microsoft.com/sql/relational-databases/errors-events/database-engine-events-and-errors).
     public override DbErrorKind Recognize(Exception exception) => exception is SqlException e
         ? e.Number switch
         {

@@ -74,7 +74,7 @@ internal static class BenchCommand
     private static async Task BenchAsync(Provider provider, string large, string small, int rows, string directory, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken)
     {
         await using var target = await Target.ResolveAsync(provider, null, environment, output, cancellationToken);
-        await using var database = await provider.Engine.CreateIsolatedDatabaseAsync(target.ConnectionString, cancellationToken);
+        await using var database = await provider.CreateIsolatedDatabaseAsync(target.ConnectionString, cancellationToken);
         var connection = database.ConnectionString;
         await using (var opened = await provider.Dialect.OpenAsync(connection, cancellationToken))
         {

@@ -50,7 +50,7 @@ internal static class CheckBench
     private static async Task DelegateAsync(Provider provider, int statements, TextWriter output, Func<string, string?> environment, CancellationToken cancellationToken)
     {
         await using var engine = await Target.ResolveAsync(provider, null, environment, output, cancellationToken);
-        await using var database = await provider.Engine.CreateIsolatedDatabaseAsync(engine.ConnectionString, cancellationToken);
+        await using var database = await provider.CreateIsolatedDatabaseAsync(engine.ConnectionString, cancellationToken);
         using var before = BeforeState.Setup(token => Ingest.PaymentsTable.ResetAsync(provider, database.ConnectionString, token), "an empty payments table");
         var processedAt = new DateTimeOffset(2026, 1, 1, 9, 0, 0, TimeSpan.Zero);
 

@@ -99,7 +99,7 @@ internal static class HistoriesCommand
                     }
 
                     await error.WriteLineAsync($"{provider.Name} {name}: {options.Transactions} transactions, {options.Clients} clients, {options.Keys} keys, seed {options.Seed}{(fault == HistoryFault.None ? string.Empty : $", faults {workloadFault.Name}")}…");
-                    await using var database = await provider.Engine.CreateIsolatedDatabaseAsync(target?.ConnectionString ?? string.Empty, cancellationToken);
+                    await using var database = await provider.CreateIsolatedDatabaseAsync(target?.ConnectionString ?? string.Empty, cancellationToken);
                     var result = await ListAppendWorkload.RunAsync(provider, database.ConnectionString, level, options, workloadFault, cancellationToken);
                     if (historyDirectory is not null)
                     {

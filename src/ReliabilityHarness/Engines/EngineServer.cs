@@ -20,7 +20,7 @@ public sealed class EngineServer(Provider provider, string connectionString, str
     public bool StartedHere => owned is not null;
 
     public Task<IsolatedDatabase> CreateDatabaseAsync(CancellationToken cancellationToken = default) =>
-        Provider.Engine.CreateIsolatedDatabaseAsync(ConnectionString, cancellationToken);
+        Provider.CreateIsolatedDatabaseAsync(ConnectionString, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

@@ -56,6 +56,9 @@ public abstract class Dialect
 
     // ── Connections and transactions ────────────────────────────────────────────────────────────────────────────
 
+    /// <summary>A statement run once in each database the harness makes for a run (a database option a variant needs, <c>sqlserver+rcsi</c>); null for none.</summary>
+    public virtual string? DatabaseSetupSql => null;
+
     /// <summary>A statement every opened connection runs first (a session option the harness relies on); null for none.</summary>
     public virtual string? SessionSetupSql => null;
 

@@ -78,6 +78,32 @@ public sealed class Provider
     /// <summary>Whether the engine runs inside the process (a database is a file).</summary>
     public bool IsEmbedded => Engine is EmbeddedEngine;
 
+    /// <summary>
+    /// A database of its own on the engine <paramref name="serverConnectionString"/> reaches (<see cref="EngineSource.CreateIsolatedDatabaseAsync"/>),
+    /// set up as the dialect's variant needs (<see cref="Dialect.DatabaseSetupSql"/>); dropped if that fails.
+    /// </summary>
+    public async Task<IsolatedDatabase> CreateIsolatedDatabaseAsync(string serverConnectionString, CancellationToken cancellationToken)
+    {
+        var database = await Engine.CreateIsolatedDatabaseAsync(serverConnectionString, cancellationToken);
+        if (Dialect.DatabaseSetupSql is not { } setup)
+        {
+            return database;
+        }
+
+        try
+        {
+            await using var connection = await Dialect.OpenAsync(database.ConnectionString, cancellationToken);
+            await using var command = DbCommands.Create(connection, null, setup);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return database;
+        }
+        catch
+        {
+            await database.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Every statement the provider can send, by name, for checks that need no engine.</summary>
     public IEnumerable<KeyValuePair<string, string>> Statements() => Dialect.Statements().Concat(Engine.Statements());
 

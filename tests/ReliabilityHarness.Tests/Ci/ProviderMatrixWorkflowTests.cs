@@ -33,7 +33,7 @@ public sealed class ProviderMatrixWorkflowTests
     [
         "postgresql@13", "postgresql@14", "postgresql@15", "postgresql@16", "postgresql@17", "postgresql@18",
         "mariadb@10.6", "mariadb@10.11", "mariadb@11.4", "mariadb@11.8", "mariadb@10.11+snapshot-isolation",
-        "sqlserver@2019", "sqlserver@2022", "sqlserver@2025", "sqlite", "sqlite+wal",
+        "sqlserver@2019", "sqlserver@2022", "sqlserver@2025", "sqlserver@2022+rcsi", "sqlite", "sqlite+wal",
     ];
 
     [Test]

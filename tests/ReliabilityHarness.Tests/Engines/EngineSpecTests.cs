@@ -49,6 +49,9 @@ public sealed class EngineSpecTests
             Assert.That(mariadb.Engine.Container!.Image, Is.EqualTo("mariadb:11.4"));
             Assert.That(ProviderCatalog.Find("sqlserver@2019")!.Engine.Container!.Image, Is.EqualTo("mcr.microsoft.com/mssql/server:2019-latest"));
             Assert.That(ProviderCatalog.Find("oracle@19"), Is.Null);
+            Assert.That(ProviderCatalog.Find("sqlserver+rcsi")!.Dialect.DatabaseSetupSql, Does.Contain("SET READ_COMMITTED_SNAPSHOT ON"), "each database of the variant is switched");
+            Assert.That(ProviderCatalog.Find("sqlserver+rcsi")!.EnvironmentVariables, Is.EqualTo(new[] { "HARNESS_SQLSERVER_RCSI", "HARNESS_SQLSERVER" }), "a variant is served by the unvaried engine's server");
+            Assert.That(sixteen.Dialect.DatabaseSetupSql, Is.Null);
         }
     }
 
