@@ -100,7 +100,18 @@ internal static class HistoriesCommand
 
                     await error.WriteLineAsync($"{provider.Name} {name}: {options.Transactions} transactions, {options.Clients} clients, {options.Keys} keys, seed {options.Seed}{(fault == HistoryFault.None ? string.Empty : $", faults {workloadFault.Name}")}…");
                     await using var database = await provider.CreateIsolatedDatabaseAsync(target?.ConnectionString ?? string.Empty, cancellationToken);
-                    var result = await ListAppendWorkload.RunAsync(provider, database.ConnectionString, level, options, workloadFault, cancellationToken);
+                    WorkloadResult result;
+                    try
+                    {
+                        result = await ListAppendWorkload.RunAsync(provider, database.ConnectionString, level, options, workloadFault, cancellationToken);
+                    }
+                    catch (InvalidOperationException e) when (fault is HistoryFault.Crash or HistoryFault.Kill)
+                    {
+                        // The fault could not be carried out (a crash or start command that failed, a client process
+                        // that died on its own): the engine could not be disturbed as asked, said in one line.
+                        throw new EngineUnavailableException($"{provider.Name} {name}: --faults {workloadFault.Name} could not be carried out: {e.Message.Split('\n')[0]}");
+                    }
+
                     if (historyDirectory is not null)
                     {
                         await File.WriteAllTextAsync(Path.Combine(historyDirectory, $"{provider.Name}-{name}.edn"), HistoryFormat.Format(result.History), cancellationToken);

@@ -117,20 +117,13 @@ internal sealed class EdnReader(string text, string file)
         }
     }
 
-    /// <summary>What follows '#': a set <c>#{…}</c> (read as a sequence), a discard <c>#_ x</c>, or a tagged value <c>#tag x</c> (read as x).</summary>
+    /// <summary>What follows '#': a set <c>#{…}</c> (read as a sequence) or a tagged value <c>#tag x</c> (read as x); <c>#_</c> is skipped as whitespace.</summary>
     private object? Dispatch(string expected)
     {
         Advance();
         if (position < text.Length && text[position] == '{')
         {
             return Sequence('}');
-        }
-
-        if (position < text.Length && text[position] == '_')
-        {
-            Advance();
-            Value("a value to discard after #_");
-            return Value(expected);
         }
 
         if (Name().Length == 0)
@@ -298,6 +291,13 @@ internal sealed class EdnReader(string text, string file)
             else if (char.IsWhiteSpace(c) || c == ',')
             {
                 Advance();
+            }
+            else if (c == '#' && position + 1 < text.Length && text[position + 1] == '_')
+            {
+                // #_ discards the next value wherever it stands, even last in a collection: it is whitespace with a value in it.
+                Advance();
+                Advance();
+                Value("a value to discard after #_");
             }
             else
             {

@@ -66,7 +66,7 @@ public sealed class HistoryFormatTests
         // A nemesis's operation (string-keyed map, keyword process, a set, a tag, a float, a symbol, a discard) and an
         // :info whose exception data holds symbols; operations without :process pair in order, as Elle's own examples do.
         const string jepsen = """
-            {:type :info, :f :partition, :value ["n1" #_ "discarded" {"n1" #{"n2" "n3"}}], :process :nemesis, :time 1.5e3, :at #inst "2026-12-02T10:00:00Z"}
+            {:type :info, :f :partition, :value ["n1" #_ "discarded" {"n1" #{"n2" "n3" #_ "last"}}], :process :nemesis, :time 1.5e3, :at #inst "2026-12-02T10:00:00Z", #_ #_ :skipped 1}
             {:type :invoke, :f :txn, :value [[:append 1 1]], :process 0}
             {:type :info, :f :txn, :value [[:append 1 1]], :process 0, :exception {:via [{:type java.net.SocketTimeoutException, :message "Read timed out"}]}, :error [:timeout 2.5M 12345678901234567890N]}
             {:type :invoke, :value [[:r 1 nil]]}
