@@ -91,8 +91,7 @@ internal static class HistoriesCommand
                 await using var target = provider.IsEmbedded ? null : await Target.ResolveAsync(provider, null, environment, error, cancellationToken);
                 foreach (var name in levels)
                 {
-                    var level = provider.Dialect.IsolationLevels.FirstOrDefault(l => Isolation.Spelling(l) == name, (IsolationLevel)(-1));
-                    if ((int)level == -1)
+                    if (Offered(provider, name) is not { } level)
                     {
                         rows.Add(new RunRow(provider.Name, name, null, null, $"not offered (offers {string.Join(", ", provider.Dialect.IsolationLevels.Select(Isolation.Spelling))})"));
                         continue;
@@ -207,11 +206,7 @@ internal static class HistoriesCommand
     {
         var provider = Target.ProvidersNamed(arguments.Required("provider")) is [var one] ? one : throw new UsageException("--provider names one engine");
         var levelName = arguments.Required("level");
-        var level = provider.Dialect.IsolationLevels.FirstOrDefault(l => Isolation.Spelling(l) == levelName, (IsolationLevel)(-1));
-        if ((int)level == -1)
-        {
-            throw new UsageException($"{provider.Name} does not offer {levelName}");
-        }
+        var level = Offered(provider, levelName) ?? throw new UsageException($"{provider.Name} does not offer {levelName}");
 
         var options = new WorkloadOptions(
             Clients: Count(arguments, "clients", 1, minimum: 1),
@@ -224,6 +219,10 @@ internal static class HistoriesCommand
         await output.FlushAsync(cancellationToken);
         return ExitCodes.Success;
     }
+
+    /// <summary>The level spelled <paramref name="name"/> if <paramref name="provider"/>'s engine offers it.</summary>
+    private static IsolationLevel? Offered(Providers.Provider provider, string name) =>
+        provider.Dialect.IsolationLevels.Where(l => Isolation.Spelling(l) == name).Select(l => (IsolationLevel?)l).FirstOrDefault();
 
     private static long Long(Arguments arguments, string name) =>
         long.TryParse(arguments.Required(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : throw new UsageException($"--{name} must be a count");

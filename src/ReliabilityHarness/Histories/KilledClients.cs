@@ -45,8 +45,7 @@ internal static class KilledClients
             }
         }
 
-        return new WorkloadResult(history, history.Count(o => o.Type == OperationType.Ok), history.Count(o => o.Type == OperationType.Fail),
-            history.Count(o => o.Type == OperationType.Info), clock.Elapsed, kills);
+        return WorkloadResult.Of(history, clock.Elapsed, kills);
     }
 
     private static async Task<(int Invoked, bool Killed)> RunChildAsync(Provider provider, string connectionString, IsolationLevel level, WorkloadOptions options,

@@ -61,7 +61,16 @@ public sealed record WorkloadFault(HistoryFault Kind, ServerControl? Server = nu
 /// <summary>What a run recorded: the history in Elle's shape, and how its transactions ended.</summary>
 /// <param name="History">Every :invoke and its completion, in the order they happened, :index 0, 1, 2, …</param>
 /// <param name="Faults">How many times the fault struck: sessions severed, client processes killed, server crashes.</param>
-public sealed record WorkloadResult(IReadOnlyList<Operation> History, int Ok, int Failed, int Unknown, TimeSpan Elapsed, int Faults = 0);
+public sealed record WorkloadResult(IReadOnlyList<Operation> History, int Ok, int Failed, int Unknown, TimeSpan Elapsed, int Faults = 0)
+{
+    /// <summary>A recorded history with its completions counted.</summary>
+    public static WorkloadResult Of(IReadOnlyList<Operation> history, TimeSpan elapsed, int faults)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        return new(history, history.Count(o => o.Type == OperationType.Ok), history.Count(o => o.Type == OperationType.Fail),
+            history.Count(o => o.Type == OperationType.Info), elapsed, faults);
+    }
+}
 
 /// <summary>
 /// Elle's list-append workload run against an engine through its dialect: <see cref="WorkloadOptions.Clients"/>
@@ -212,8 +221,7 @@ public static class ListAppendWorkload
             await nemesis;
             lock (history)
             {
-                return new WorkloadResult([.. history], history.Count(o => o.Type == OperationType.Ok), history.Count(o => o.Type == OperationType.Fail),
-                    history.Count(o => o.Type == OperationType.Info), clock.Elapsed, faults);
+                return WorkloadResult.Of([.. history], clock.Elapsed, faults);
             }
         }
 

@@ -41,9 +41,13 @@ public sealed partial record EngineSpec(string Engine, string? Version = null, s
             return true;
         }
 
-        var number = VersionNumber().Match(versionText).Value;
-        return number == Version || number.StartsWith(Version + ".", StringComparison.Ordinal);
+        var number = VersionIn(versionText);
+        return number is not null && (number == Version || number.StartsWith(Version + ".", StringComparison.Ordinal));
     }
+
+    /// <summary>The first version number in what an engine says of itself (<c>PostgreSQL 13.23</c> → 13.23); null if none.</summary>
+    public static string? VersionIn(string versionText) =>
+        VersionNumber().Match(versionText ?? throw new ArgumentNullException(nameof(versionText))) is { Success: true } number ? number.Value : null;
 
     public override string ToString() => Engine + (Version is null ? string.Empty : "@" + Version) + (Variant is null ? string.Empty : "+" + Variant);
 

@@ -10,15 +10,15 @@ public sealed record Expectation(string Scenario, string Check, string Expected,
     /// </summary>
     public Expectation On(string? engineVersion)
     {
-        if (Since is null || engineVersion is null || System.Text.RegularExpressions.Regex.Match(engineVersion, @"[0-9]+(\.[0-9]+)*") is not { Success: true } number)
+        if (Since is null || engineVersion is null || EngineSpec.VersionIn(engineVersion) is not { } number)
         {
             return this;
         }
 
-        var have = number.Value.Split('.').Select(int.Parse).ToArray();
+        var have = number.Split('.').Select(int.Parse).ToArray();
         var need = Since.Split('.').Select(int.Parse).ToArray();
         var older = have.Zip(need).Select(p => p.First.CompareTo(p.Second)).FirstOrDefault(c => c != 0) < 0;
-        return older ? this with { Expected = NotApplicable, Source = $"{Source} (came with {Since}; {number.Value} is older)" } : this;
+        return older ? this with { Expected = NotApplicable, Source = $"{Source} (came with {Since}; {number} is older)" } : this;
     }
 
     /// <summary>
