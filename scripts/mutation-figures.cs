@@ -13,7 +13,8 @@ if (args.Length != 1 || !File.Exists(args[0]))
 }
 
 // The issue's targets: the share of mutants the tests detect (killed or timed out) among those that ran or had no test.
-var targets = new Dictionary<string, double>(StringComparer.Ordinal) { ["Payments"] = 85, ["Ingest"] = 75 };
+// Histories, Pipelines and Matrix hold the verdicts (issue 25): 80 % each.
+var targets = new Dictionary<string, double>(StringComparer.Ordinal) { ["Payments"] = 85, ["Ingest"] = 75, ["Histories"] = 80, ["Pipelines"] = 80, ["Matrix"] = 80 };
 
 using var report = JsonDocument.Parse(File.ReadAllBytes(args[0]));
 var mutants = new List<Mutant>();
