@@ -6,7 +6,8 @@
 #   eval "$(scripts/engines.sh)"          # all engines it knows: postgresql, mariadb
 #   eval "$(scripts/engines.sh postgresql)"
 #   eval "$(scripts/engines.sh postgresql@13 postgresql@18)"   # PostgreSQL majors 13 ... 18, beside Debian's
-#   scripts/engines.sh check-tools        # not an engine: strace and python3, for `reliability check` and its tests
+#   scripts/engines.sh check-tools        # not an engine: strace and python3, for `reliability check` and its tests;
+#                                         # cc, for the shim that replays DuckDB's file-creation races (DuckDbCreationRaceTests)
 #
 # postgresql is Debian's PostgreSQL (apt-get, its cluster 'main'): HARNESS_POSTGRESQL, _CRASH, _START.
 #
@@ -331,8 +332,9 @@ install_check_tools() {
   local missing=()
   command -v strace >/dev/null 2>&1 || missing+=(strace)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
-  say "check tools ready: $(strace -V | head -1), $(python3 --version 2>&1)"
+  say "check tools ready: $(strace -V | head -1), $(python3 --version 2>&1), $(cc --version | head -1)"
 }
 
 engines=("$@")

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using System.Text;
 using DuckDB.NET.Data;
@@ -14,6 +15,41 @@ namespace ReliabilityHarness.DuckDb;
 public sealed class DuckDbConnection(string connectionString) : DuckDBConnection(connectionString)
 {
     protected override DbCommand CreateDbCommand() => CreateCommand();
+
+    /// <summary>Opens the database, first making its file whole where none exists yet (<see cref="DuckDbFile"/>).</summary>
+    public override void Open()
+    {
+        if (State == ConnectionState.Closed && WritableFile(ConnectionString) is { } path)
+        {
+            DuckDbFile.EnsureExists(path, CreateDatabase);
+        }
+
+        base.Open();
+    }
+
+    /// <summary>
+    /// The file a connection string opens for writing; null for an in-memory database, a read-only one (DuckDB
+    /// never creates a file then) and a path DuckDB resolves itself (<c>md:</c>, a URL).
+    /// </summary>
+    public static string? WritableFile(string connectionString)
+    {
+        var builder = new DuckDBConnectionStringBuilder { ConnectionString = connectionString };
+        var path = builder.DataSource;
+        var readOnly = builder.TryGetValue("access_mode", out var mode) && string.Equals(mode?.ToString(), "READ_ONLY", StringComparison.OrdinalIgnoreCase);
+        return string.IsNullOrEmpty(path) || readOnly || path.StartsWith(":memory:", StringComparison.OrdinalIgnoreCase)
+            || path.StartsWith("md:", StringComparison.OrdinalIgnoreCase) || path.Contains("://", StringComparison.Ordinal)
+            ? null
+            : path;
+    }
+
+    // The new database has this connection's options (block size, storage version …) and is closed before it is
+    // linked: the driver closes a database with its last connection, and DuckDB syncs its headers when it makes it.
+    private void CreateDatabase(string path)
+    {
+        var builder = new DuckDBConnectionStringBuilder { ConnectionString = ConnectionString, DataSource = path };
+        using var connection = new DuckDBConnection(builder.ConnectionString);
+        connection.Open();
+    }
 
     // DuckDBConnection.CreateCommand is itself virtual: a caller that holds a DuckDBConnection gets the same command.
     public override DuckDBCommand CreateCommand() => new Command { Connection = this };

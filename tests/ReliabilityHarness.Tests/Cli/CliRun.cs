@@ -16,14 +16,22 @@ public sealed record CliRun(int Code, string Output, string Error)
     }
 
     /// <summary>Runs the built <c>reliability</c> executable as a user would, with a bounded wait.</summary>
-    public static Task<CliRun> ProcessAsync(params string[] args) => RunProcessAsync(null, args);
+    public static Task<CliRun> ProcessAsync(params string[] args) => RunProcessAsync(null, null, args);
+
+    /// <summary>Runs the executable with <paramref name="environment"/> added to its environment.</summary>
+    public static Task<CliRun> ProcessAsync(IReadOnlyDictionary<string, string> environment, params string[] args) => RunProcessAsync(null, environment, args);
 
     /// <summary>Runs the executable with <paramref name="standardInput"/> written into its standard input (a pipe), then closed.</summary>
-    public static Task<CliRun> PipedAsync(string standardInput, params string[] args) => RunProcessAsync(standardInput, args);
+    public static Task<CliRun> PipedAsync(string standardInput, params string[] args) => RunProcessAsync(standardInput, null, args);
 
-    private static async Task<CliRun> RunProcessAsync(string? standardInput, string[] args)
+    private static async Task<CliRun> RunProcessAsync(string? standardInput, IReadOnlyDictionary<string, string>? environment, string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = standardInput is not null };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "reliability.dll"));
         foreach (var arg in args)
         {

@@ -37,7 +37,7 @@ internal static class TestEngines
     public static bool IsRequired(Provider provider, string capability) => Required.Contains($"{provider.Name}:{capability}");
 
     /// <summary>Capabilities HARNESS_REQUIRE may name after an engine.</summary>
-    public static IReadOnlyList<string> Capabilities { get; } = ["server-crash", "strace"];
+    public static IReadOnlyList<string> Capabilities { get; } = ["server-crash", "strace", "cc"];
 
     public static async Task StopAllAsync()
     {
