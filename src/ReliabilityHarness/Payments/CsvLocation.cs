@@ -26,7 +26,10 @@ internal static class CsvLocation
         return (lines, Characters(record[lineStart..start]) + 1);
     }
 
-    /// <summary>Line and column of field <paramref name="field"/> of the header (the first line of the file).</summary>
+    /// <summary>
+    /// Line and column of field <paramref name="field"/> of the header: the first line that is not blank, because
+    /// the reader skips blank lines wherever they are, and the place to look is the line the header is on.
+    /// </summary>
     public static (long Line, long Column) HeaderFieldPosition(string path, int field)
     {
         try
@@ -44,9 +47,16 @@ internal static class CsvLocation
                 return (1, 1); // UTF-16: positions are not byte positions; the line is enough.
             }
 
+            long line = 1;
+            while (bytes is [(byte)'\r' or (byte)'\n', ..])
+            {
+                bytes = bytes[(bytes is [(byte)'\r', (byte)'\n', ..] ? 2 : 1)..];
+                line++;
+            }
+
             var end = bytes.IndexOfAny((byte)'\r', (byte)'\n');
             var (_, column) = FieldPosition(end < 0 ? bytes : bytes[..end], field);
-            return (1, column);
+            return (line, column);
         }
         catch (IOException)
         {
