@@ -76,11 +76,19 @@ internal static class CsvLocation
                 long line = 1;
                 long position = 0;
                 long column = 1;
-                int read;
                 var first = true;
                 var bom = 0;
-                while (position < offset && (read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, offset - position))) > 0)
+                while (position < offset)
                 {
+                    // The read is a statement of its own, not an assignment inside the loop's condition: a mutant
+                    // that short-circuits the condition would leave it unassigned and not compile, and Stryker would
+                    // then drop every mutant of this method (its "safe mode").
+                    var read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, offset - position));
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
                     var span = buffer.AsSpan(0, read);
                     if (first && span.Length >= 2 && (span[0] == 0xFF || span[0] == 0xFE))
                     {
