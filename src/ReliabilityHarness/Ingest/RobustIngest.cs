@@ -121,8 +121,9 @@ internal sealed partial class RobustIngest : IIngestStrategy
         }
 
         // Each lookup below is a statement of its own, never a pattern variable assigned inside a condition: a
-        // mutant that short-circuits such a condition leaves the variable unassigned, does not compile, and
-        // Stryker then drops every mutant of this method (its "safe mode"), so none of it would be measured.
+        // mutant that short-circuits such a condition leaves the variable unassigned and does not compile, and the
+        // mutation tool then drops every mutant of this method (Stryker.NET's "safe mode"), so none of it would be
+        // measured. (A comment line that starts with the tool's name is read by it as a directive to it.)
         if (repeatConflict is not null)
         {
             var earlier = await FirstMismatchAsync(provider, connection, transaction, repeatConflict.Line, cancellationToken);
