@@ -26,7 +26,10 @@ internal static class CsvLocation
         return (lines, Characters(record[lineStart..start]) + 1);
     }
 
-    /// <summary>Line and column of field <paramref name="field"/> of the header (the first line of the file).</summary>
+    /// <summary>
+    /// Line and column of field <paramref name="field"/> of the header: the first line that is not blank, because
+    /// the reader skips blank lines wherever they are, and the place to look is the line the header is on.
+    /// </summary>
     public static (long Line, long Column) HeaderFieldPosition(string path, int field)
     {
         try
@@ -44,9 +47,16 @@ internal static class CsvLocation
                 return (1, 1); // UTF-16: positions are not byte positions; the line is enough.
             }
 
+            long line = 1;
+            while (bytes is [(byte)'\r' or (byte)'\n', ..])
+            {
+                bytes = bytes[(bytes is [(byte)'\r', (byte)'\n', ..] ? 2 : 1)..];
+                line++;
+            }
+
             var end = bytes.IndexOfAny((byte)'\r', (byte)'\n');
             var (_, column) = FieldPosition(end < 0 ? bytes : bytes[..end], field);
-            return (1, column);
+            return (line, column);
         }
         catch (IOException)
         {
@@ -66,11 +76,19 @@ internal static class CsvLocation
                 long line = 1;
                 long position = 0;
                 long column = 1;
-                int read;
                 var first = true;
                 var bom = 0;
-                while (position < offset && (read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, offset - position))) > 0)
+                while (position < offset)
                 {
+                    // The read is a statement of its own, not an assignment inside the loop's condition: a mutant
+                    // that short-circuits the condition would leave it unassigned and not compile, and Stryker would
+                    // then drop every mutant of this method (its "safe mode").
+                    var read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, offset - position));
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
                     var span = buffer.AsSpan(0, read);
                     if (first && span.Length >= 2 && (span[0] == 0xFF || span[0] == 0xFE))
                     {

@@ -138,7 +138,7 @@ public static class PaymentCsv
         }
         catch (CsvFormatException)
         {
-            throw new InputException(path, 1, 1, $"the header row is longer than {MaxRecordBytes / 1024} KiB; expected {ExpectedHeader}");
+            throw HeaderError(path, 0, $"the header row is longer than {MaxRecordBytes / 1024} KiB; expected {ExpectedHeader}");
         }
 
         if (malformed() is { } bad)

@@ -223,6 +223,33 @@ public sealed class PaymentCsvMessageTests
         Assert.That((error.Line, error.Column), Is.EqualTo((2L, 10L)));
     }
 
+    // Blank lines are skipped wherever they are, before the header too (the header is the first line that is not
+    // blank, as the reader reads it): a file that starts with one is read as its author meant it, and a header error
+    // names the line the header is on, where the author has to look, not line 1.
+    [TestCase("\n", 2L, TestName = "{m}(one blank line)")]
+    [TestCase("\r\n\r\n", 3L, TestName = "{m}(two blank CRLF lines)")]
+    [TestCase("\uFEFF\n", 2L, TestName = "{m}(a byte order mark, then a blank line)")]
+    public async Task A_header_after_blank_lines_is_read_and_its_errors_name_its_own_line(string blank, long headerLine)
+    {
+        var read = await ReadAllAsync(files.Write("good.csv", blank + Header + "p1,u1,1,USD\n"));
+        var unknown = await RefusedAsync(blank + "payment_id,user,amount,currency\n");
+        var missing = await RefusedAsync(blank + "payment_id,user_id,amount\np1,u1,1\n");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(read.Select(r => (r.Payment.PaymentId, r.Line)), Is.EqualTo(new[] { ("p1", headerLine + 1) }));
+            Assert.That((unknown.Line, unknown.Column), Is.EqualTo((headerLine, 12L)), unknown.Problem);
+            Assert.That((missing.Line, missing.Column), Is.EqualTo((headerLine, 26L)), missing.Problem);
+        }
+    }
+
+    [Test]
+    public async Task A_file_of_blank_lines_only_is_refused_as_empty()
+    {
+        var error = await RefusedAsync("\n\r\n\n");
+        Assert.That(error.Problem, Does.StartWith("the file is empty"));
+    }
+
     private async Task<InputException> RefusedAsync(string text) =>
         (await Assert.ThrowsAsync<InputException>(() => PaymentCsv.ValidateAsync(files.Write("bad.csv", text))))!;
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using ReliabilityHarness.Pipelines;
@@ -129,18 +130,60 @@ public sealed class CheckCommandTests
     {
         var database = NewDatabasePath();
         await RunPythonAsync("setup_db.py", database);
-        var marker = Path.Combine(Path.GetDirectoryName(database)!, "still-running");
+        var folder = Path.GetDirectoryName(database)!;
+        var (marker, child) = (Path.Combine(folder, "still-running"), Path.Combine(folder, "child.pid"));
 
-        // The pipeline ends at once; its child would keep the output open for a minute, then leave a file behind.
+        // The load runs in the foreground; only after it ends is a child put in the background, which would keep the
+        // output open for a minute, then leave a file behind. The braces matter: `load && (…) &` would background the
+        // whole list, the shell would end at once, and the run's end would kill the load itself, racing it (the
+        // check then compares two clean runs of which one loaded and one did not, or holds because neither did).
         var run = await CheckAsync(database, null, "--format", "json", "--concurrency", "0", "--timeout", "20", "--",
-            "/bin/sh", "-c", $"{Python} {Path.Combine(Lesson, "robust_pipeline.py")} && (sleep 60; touch {marker}) &");
+            "/bin/sh", "-c", $"{Python} {Path.Combine(Lesson, "robust_pipeline.py")} && {{ (sleep 60; touch {marker}) & echo $! > {child}; }}");
         var verdicts = Parse(run.Output);
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(verdicts[PipelineProperty.CleanRun].Ok, Is.True, string.Join("\n", verdicts[PipelineProperty.CleanRun].Evidence));
             Assert.That(verdicts[PipelineProperty.CleanRun].Evidence[0], Does.Not.Contain("did not end"));
+            Assert.That(verdicts[PipelineProperty.Atomic].Trials, Is.GreaterThan(0), "the load wrote in every clean run, so there were writes to crash at");
+            Assert.That(await EndedWithinAsync(int.Parse(await File.ReadAllTextAsync(child), CultureInfo.InvariantCulture), TimeSpan.FromSeconds(5)), Is.True,
+                "the last run's background child was killed when the run ended");
             Assert.That(File.Exists(marker), Is.False);
+        }
+    }
+
+    /// <summary>
+    /// Whether a process has ended (gone, or a zombie nobody reaps: an orphan's new parent may never wait for it)
+    /// within <paramref name="bound"/>. The run sends SIGKILL before it returns, but the process dies when next
+    /// scheduled, so it is looked at again until then.
+    /// </summary>
+    private static async Task<bool> EndedWithinAsync(int pid, TimeSpan bound)
+    {
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            string stat;
+            try
+            {
+                stat = await File.ReadAllTextAsync($"/proc/{pid}/stat");
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return true;
+            }
+
+            // The state follows the command name in parentheses, which may itself hold spaces or parentheses.
+            if (stat[(stat.LastIndexOf(')') + 2)..] is ['Z' or 'X', ..])
+            {
+                return true;
+            }
+
+            if (deadline.Elapsed > bound)
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(20));
         }
     }
 
