@@ -155,6 +155,43 @@ public sealed class MatrixDriftTests
     }
 
     [Test]
+    public void A_check_skipped_in_the_record_and_observed_in_the_run_is_not_drift()
+    {
+        // The record was made where the reliability executable was missing (process-kill robust skipped, with that
+        // reason in "skipped"); this run had it and observed the check. The record has nothing to compare it with,
+        // and the check is in the record, so it is no new check either.
+        var observedHere = Run(rows: SqliteRows.Select(r => r.Skipped is null ? r : Observed(r.Scenario, r.Check, "clean", "DESIGN.md")).ToArray());
+        var record = Record(Run());
+        Assert.That(record.Single(r => r.Check == "robust" && r.Scenario == "process-kill").Skipped, Is.EqualTo("the reliability executable was not found"));
+
+        var drift = MatrixDrift.Compare(record, observedHere, Against);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(drift.Found, Is.False);
+            Assert.That(drift.Differences.Select(d => d.Line), Is.Empty);
+            Assert.That(drift.Compared, Is.EqualTo(3), "observed on one side only: not compared");
+        }
+    }
+
+    [Test]
+    public void A_check_observed_in_the_record_and_skipped_in_the_run_is_not_drift()
+    {
+        // The reverse: the record observed process-kill robust; here the executable is missing and the check is skipped.
+        // The run produced the check (as skipped), so it is not "not produced by this run".
+        var record = Record(Run(rows: SqliteRows.Select(r => r.Skipped is null ? r : Observed(r.Scenario, r.Check, "clean", "DESIGN.md")).ToArray()));
+
+        var drift = MatrixDrift.Compare(record, Run(), Against);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(drift.Found, Is.False);
+            Assert.That(drift.Differences.Select(d => d.Line), Is.Empty);
+            Assert.That(drift.Compared, Is.EqualTo(3), "observed on one side only: not compared");
+        }
+    }
+
+    [Test]
     public void A_new_engine_version_that_behaves_the_same_is_said_and_is_not_drift()
     {
         var drift = MatrixDrift.Compare(Record(Run()), Run(sqliteVersion: "SQLite 3.54.0"), Against);
