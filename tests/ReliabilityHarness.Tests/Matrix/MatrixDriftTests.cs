@@ -236,6 +236,53 @@ public sealed class MatrixDriftTests
         Assert.That(message, Is.EqualTo($"{path}: sqlite crash-rollback robust is recorded twice"));
     }
 
+    [Test]
+    public async Task A_missing_record_or_one_in_a_missing_folder_is_refused_as_no_such_file()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"reliability-record-{Guid.NewGuid():N}.json");
+        var inMissingFolder = Path.Combine(missing, "record.json");
+
+        var file = await Assert.ThrowsAsync<MatrixRecordException>(() => MatrixDrift.ReadRecordAsync(missing));
+        var folder = await Assert.ThrowsAsync<MatrixRecordException>(() => MatrixDrift.ReadRecordAsync(inMissingFolder));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((file?.Message, file?.File, file?.Line, file?.Column, file?.Problem), Is.EqualTo(($"{missing}: no such file", missing, 0L, 0L, "no such file")));
+            Assert.That(folder?.Message, Is.EqualTo($"{inMissingFolder}: no such file"));
+        }
+    }
+
+    [Test]
+    public async Task A_record_that_cannot_be_read_is_refused_with_why()
+    {
+        // A folder where the record should be: the file system refuses to read it as a file.
+        var folder = Directory.CreateTempSubdirectory("reliability-record-").FullName;
+        try
+        {
+            var refused = await Assert.ThrowsAsync<MatrixRecordException>(() => MatrixDrift.ReadRecordAsync(folder));
+            Assert.That(refused?.Message, Does.StartWith($"{folder}: cannot read the record: "));
+        }
+        finally
+        {
+            Directory.Delete(folder);
+        }
+    }
+
+    [Test]
+    public async Task A_record_read_back_has_every_row_it_was_written_with()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"reliability-record-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, MatrixFormats.Json(Run()));
+        try
+        {
+            Assert.That(await MatrixDrift.ReadRecordAsync(path), Is.EqualTo(Record(Run())));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     /// <summary>Where the record was written, and what reading it back said.</summary>
     private static async Task<(string Path, string? Message)> RefusedAsync(string json)
     {
