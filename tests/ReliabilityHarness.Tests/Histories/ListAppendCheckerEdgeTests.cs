@@ -178,6 +178,60 @@ public sealed class ListAppendCheckerEdgeTests
     }
 
     [Test]
+    public void A_cycle_search_that_runs_out_of_steps_leaves_valid_only_the_models_that_allow_its_kind()
+    {
+        // Write skew, checked with no steps to spare: the G2-item search stops before its first edge. Finding nothing
+        // because it did not look is not "no G2-item": the result says the search stopped. Only read committed, which
+        // allows both kinds whose search stopped (G-single and G2-item, the two seeded on rw edges), still holds.
+        var history = new HistoryBuilder();
+        history.Ok(R(1), A(2, 1));
+        history.Ok(R(2), A(1, 1));
+        history.Ok(R(1, 1), R(2, 1));
+
+        var result = ListAppendChecker.Check(Transaction.Pair(history.Operations), budget: -1);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.Kinds, Is.EqualTo(new[] { AnomalyKind.CycleSearchTimeout }));
+            Assert.That(result.Anomalies.Select(a => a.Explanation), Is.EqualTo(new[]
+            {
+                "the search for G-single cycles among 2 transactions stopped after 0 steps (at most -1): a cycle of that kind may be missed",
+                "the search for G2-item cycles among 2 transactions stopped after 0 steps (at most -1): a cycle of that kind may be missed",
+            }), "one line per kind whose search had an edge left to start from (these two seed on rw edges; there is no ww or wr edge)");
+            Assert.That(Enum.GetValues<ConsistencyModel>().Where(result.IsValid), Is.EqualTo(new[] { ConsistencyModel.ReadCommitted }), "the G-single search stopped too: snapshot isolation forbids G-single");
+            Assert.That(result.Unfinished, Is.EqualTo(new[] { AnomalyKind.GSingle, AnomalyKind.G2Item }));
+            Assert.That(Anomaly.NameOf(AnomalyKind.CycleSearchTimeout), Is.EqualTo("cycle-search-timeout"));
+        }
+    }
+
+    [Test]
+    public void A_stopped_search_counts_only_against_the_models_that_forbid_what_it_looked_for()
+    {
+        var counts = Enum.GetValues<AnomalyKind>().ToDictionary(k => k, k => k == AnomalyKind.CycleSearchTimeout ? 1 : 0);
+        var g2Stopped = new CheckResult([], [], counts, [AnomalyKind.G2Item]);
+        var gSingleStopped = new CheckResult([], [], counts, [AnomalyKind.GSingle]);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Enum.GetValues<ConsistencyModel>().Where(g2Stopped.IsValid), Is.EqualTo(new[] { ConsistencyModel.ReadCommitted, ConsistencyModel.SnapshotIsolation }));
+            Assert.That(g2Stopped.ForbiddenFound(ConsistencyModel.Serializable), Is.EqualTo(new[] { AnomalyKind.CycleSearchTimeout }));
+            Assert.That(Enum.GetValues<ConsistencyModel>().Where(gSingleStopped.IsValid), Is.EqualTo(new[] { ConsistencyModel.ReadCommitted }));
+            Assert.That(new CheckResult([], [], counts).IsValid(ConsistencyModel.ReadCommitted), Is.True, "no search said it stopped");
+        }
+    }
+
+    [Test]
+    public void A_cycle_search_with_steps_enough_reports_the_cycle_and_no_timeout()
+    {
+        var history = new HistoryBuilder();
+        history.Ok(R(1), A(2, 1));
+        history.Ok(R(2), A(1, 1));
+        history.Ok(R(1, 1), R(2, 1));
+
+        Assert.That(ListAppendChecker.Check(Transaction.Pair(history.Operations), budget: 4).Kinds, Is.EqualTo(new[] { AnomalyKind.G2Item }));
+    }
+
+    [Test]
     public void A_failed_transaction_is_judged_by_what_it_meant_to_do_and_named_by_its_index()
     {
         var transactions = Transaction.Pair(HistoryFormat.Parse("""
