@@ -283,6 +283,76 @@ public sealed class MatrixDriftTests
         }
     }
 
+    [Test]
+    public void A_record_written_without_versions_is_compared_and_says_so()
+    {
+        var record = Record(Run()).Select(r => r with { EngineVersion = null }).ToList();
+
+        var drift = MatrixDrift.Compare(record, Run(), Against);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(drift.Found, Is.False);
+            Assert.That(drift.Compared, Is.EqualTo(3));
+            Assert.That(drift.Notes, Does.Contain("sqlite: recorded on no version, ran here on SQLite 3.53.4: compared anyway"));
+        }
+    }
+
+    [Test]
+    public void A_changed_check_is_shown_with_the_runs_source_or_else_the_records_or_none()
+    {
+        var record = Record(Run(rows: SqliteRows.Select(r => r.Check switch
+        {
+            "robust" => r with { Observed = "partial", Source = "the record's source" },
+            "delete-rollback" => r with { Observed = "not-restored" },
+            "truncate-implicit-commit" => r with { Observed = "restored", Source = null },
+            _ => r,
+        }).ToArray()));
+        var run = Run(rows: SqliteRows.Select(r => r.Check switch
+        {
+            "delete-rollback" => r with { Source = null },
+            "truncate-implicit-commit" => r with { Source = null },
+            _ => r,
+        }).ToArray());
+
+        var drift = MatrixDrift.Compare(record, run, Against);
+
+        Assert.That(drift.Differences.Select(d => d.Line), Is.EqualTo(new[]
+        {
+            "sqlite crash-rollback robust: partial → clean (source: DESIGN.md: one transaction, rolled back on any failure)",
+            "sqlite truncate-vs-delete delete-rollback: not-restored → restored (source: DELETE is ordinary DML)",
+            "sqlite truncate-vs-delete truncate-implicit-commit: restored → not-applicable",
+        }));
+    }
+
+    [Test]
+    public void An_engine_not_in_the_record_is_one_difference_for_the_whole_engine_even_without_a_version()
+    {
+        var run = new MatrixReport(DateTimeOffset.UnixEpoch, [new("sqlite", SqliteVersion, "embedded", null), new("duckdb", null, "embedded", null)],
+            [.. SqliteRows, Observed("crash-rollback", "robust", "clean", "DESIGN.md") with { Engine = "duckdb" }]);
+
+        var difference = MatrixDrift.Compare(Record(Run()), run, Against).Differences.Single();
+
+        Assert.That((difference.Kind, difference.Scenario, difference.Check, difference.Line), Is.EqualTo(
+            (DriftKind.EngineNotInRecord, "*", "*", "duckdb (no version): not in the record: add it explicitly, by regenerating the record")));
+    }
+
+    [TestCase("[{\"engine\": 1, \"scenario\": \"s\", \"check\": \"c\", \"expected\": \"e\", \"observed\": \"o\"}]", "The JSON value could not be converted to a string. (at $[0].engine)")]
+    [TestCase("[{\"engine\": \"e\", \"scenario\": \"s\", \"check\": \"c\", \"expected\": \"e\", \"observed\": \"o\", \"ok\": \"yes\"}]", "The JSON value could not be converted to true, false or null. (at $[0].ok)")]
+    [TestCase("[{\"engine\": \"e\", \"scenario\": \"s\", \"check\": \"c\", \"expected\": \"e\", \"observed\": \"o\", \"milliseconds\": \"x\"}]", "The JSON value could not be converted to a number. (at $[0].milliseconds)")]
+    public async Task A_field_of_the_wrong_kind_is_refused_in_the_words_of_json(string json, string said)
+    {
+        var (_, message) = await RefusedAsync(json);
+        Assert.That(message, Does.EndWith(said));
+    }
+
+    [Test]
+    public async Task A_record_with_nothing_in_it_is_refused_without_the_parsers_own_position()
+    {
+        var (path, message) = await RefusedAsync("  ");
+        Assert.That(message, Does.StartWith($"{path}:1:3: The input does not contain any JSON tokens.").And.Not.Contain("LineNumber"));
+    }
+
     /// <summary>Where the record was written, and what reading it back said.</summary>
     private static async Task<(string Path, string? Message)> RefusedAsync(string json)
     {

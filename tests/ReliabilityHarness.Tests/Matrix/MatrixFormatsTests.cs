@@ -168,6 +168,118 @@ public sealed class MatrixFormatsTests
         }));
     }
 
+    [Test]
+    public void The_json_format_is_the_json_rows()
+    {
+        Assert.That(MatrixFormats.Render(Report, "json"), Is.EqualTo(MatrixFormats.Json(Report)));
+        Assert.That(MatrixFormats.ParseJson(MatrixFormats.Render(Report, "json")), Has.Count.EqualTo(Report.Rows.Count));
+    }
+
+    [Test]
+    public void The_levels_of_a_check_are_listed_weakest_first_after_the_check_without_a_level()
+    {
+        string[] checks = ["w@serializable", "w@snapshot", "w", "w@read-uncommitted", "w@repeatable-read", "w@read-committed"];
+        var report = new MatrixReport(DateTimeOffset.UnixEpoch, [new("sqlite", "SQLite 3.53.4", "embedded", null)],
+            [.. checks.Select(c => Row("sqlite", "lost-update", c, "x", "x", true))]);
+
+        Assert.That(MatrixFormats.Grid(report).Select(g => g.Label), Is.EqualTo(new[]
+        {
+            "lost-update w", "lost-update w@read-uncommitted", "lost-update w@read-committed", "lost-update w@repeatable-read",
+            "lost-update w@snapshot", "lost-update w@serializable",
+        }));
+    }
+
+    [Test]
+    public void The_console_footer_lists_without_markdown_and_without_blank_lines_between_the_reasons()
+    {
+        var expected = """
+            ✓ as the engine's expectation profile says (each with a source: see the JSON format); ✗ not; – n/a: the check does not apply to the engine (why, below: never a pass); – skipped: not run here (why, below).
+            n/a: sqlite truncate-vs-delete truncate-implicit-commit: TRUNCATE was refused
+            skipped: postgresql@13 process-kill robust: the reliability executable was not found
+
+            where versions and variants of one engine differ (every other check they share is the same):
+            crash-rollback robust: partial | torn on postgresql@13; clean on postgresql@18
+
+            random histories (found; the verdict above is whether the level's model forbids any of it):
+            sqlite serializable: no anomaly in 200 transactions
+            An engine not run here was unavailable where this was generated; its column fills in where one runs (SQL Server: users' CI).
+            10 checks, 1 NOT as expected; 1 not applicable.
+
+            """.ReplaceLineEndings("\n");
+
+        Assert.That(MatrixFormats.Footer(Report).ReplaceLineEndings("\n"), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void Where_every_engine_ran_no_line_says_one_did_not_and_only_random_histories_details_are_listed_as_found()
+    {
+        var ran = Report with
+        {
+            Engines = [.. Report.Engines.Where(e => e.Unavailable is null)],
+            Rows = [.. Report.Rows.Where(r => r.Engine != "sqlserver").Select(r => r.Check == "robust" && r.Engine == "sqlite" ? r with { Detail = "rolled back" } : r)],
+        };
+
+        var footer = MatrixFormats.Footer(ran, markdown: true);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(footer, Does.Not.Contain("An engine not run here"));
+            Assert.That(footer, Does.Contain("- sqlite serializable: no anomaly in 200 transactions"));
+            Assert.That(footer, Does.Not.Contain("rolled back"), "a detail of another scenario is not a random history's finding");
+        }
+    }
+
+    [Test]
+    public void A_run_is_as_expected_only_when_no_check_is_not()
+    {
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Report.AllAsExpected, Is.False);
+            Assert.That((Report with { Rows = [.. Report.Rows.Where(r => r.Ok is not false)] }).AllAsExpected, Is.True);
+        }
+    }
+
+    [Test]
+    public void Versions_that_share_an_answer_are_listed_together()
+    {
+        MatrixRow Answer(string engine, string observed) => Row(engine, "concurrent-writers", "merge", "x", observed, true);
+        var report = new MatrixReport(DateTimeOffset.UnixEpoch,
+            [new("postgresql@13", "13", "here", null), new("postgresql@14", "14", "here", null), new("postgresql@18", "18", "here", null)],
+            [Answer("postgresql@13", "not-applicable"), Answer("postgresql@14", "not-applicable"), Answer("postgresql@18", "unique-violation")]);
+
+        Assert.That(MatrixFormats.VersionDifferences(report), Is.EqualTo(new[]
+        {
+            "concurrent-writers merge: not-applicable on postgresql@13, postgresql@14; unique-violation on postgresql@18",
+        }));
+    }
+
+    [Test]
+    public void An_engine_with_a_skipped_star_row_among_its_checks_ran_where_it_was_recorded()
+    {
+        var record = MatrixFormats.ParseJson(MatrixFormats.Json(Report with
+        {
+            Rows = [Report.Rows[3] with { Engine = "sqlite" }, Report.Rows[0]],
+        }));
+
+        Assert.That(MatrixDrift.FromRecord(record, DateTimeOffset.UnixEpoch).Engines.Single().Unavailable, Is.Null);
+    }
+
+    [Test]
+    public void Null_reports_and_records_are_refused_by_name()
+    {
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(() => MatrixFormats.Render(null!, "json"), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("report"));
+            Assert.That(() => MatrixFormats.JsonRows(null!), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("report"));
+            Assert.That(() => MatrixFormats.Markdown(null!), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("report"));
+            Assert.That(() => MatrixFormats.Grid(null!).ToList(), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("report"));
+            Assert.That(() => MatrixFormats.VersionDifferences(null!), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("report"));
+            Assert.That(() => MatrixDrift.FromRecord(null!, DateTimeOffset.UnixEpoch), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("record"));
+            Assert.That(() => MatrixDrift.Compare(null!, Report, "r.json"), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("record"));
+            Assert.That(() => MatrixDrift.Compare([], null!, "r.json"), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("run"));
+        }
+    }
+
     private static MatrixRow Row(string engine, string scenario, string check, string expected, string observed, bool ok) =>
         new(engine, scenario, check, expected, observed, ok, "docs", null, null, 1);
 }
