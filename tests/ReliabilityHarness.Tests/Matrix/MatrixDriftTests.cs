@@ -223,6 +223,7 @@ public sealed class MatrixDriftTests
     [TestCase("[{\"engine\": \"sqlite\", \"scenario\": \"crash-rollback\"}]", "missing required properties including: 'check', 'expected', 'observed'. (at $[0])")]
     [TestCase("[{\"engine\": null, \"scenario\": \"s\", \"check\": \"c\", \"expected\": \"e\", \"observed\": \"o\"}]", ":1:17: The property or field 'engine' on type 'matrix row' doesn't allow setting null values. (at $[0].engine)")]
     [TestCase("[null]", ": expected a matrix row, found null (at $[0])")]
+    [TestCase("null", ": expected an array of matrix rows, found null")]
     public async Task A_malformed_record_is_refused_with_where_the_parser_stopped(string json, string said)
     {
         var (path, message) = await RefusedAsync(json);

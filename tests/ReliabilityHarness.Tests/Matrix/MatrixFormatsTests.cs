@@ -107,6 +107,7 @@ public sealed class MatrixFormatsTests
         var clean = Report with { Rows = [.. Report.Rows.Where(r => r.Ok is not false)] };
 
         Assert.That(MatrixFormats.Footer(clean).ReplaceLineEndings("\n"), Does.EndWith("\n9 checks, all as expected; 1 not applicable.\n"));
+        Assert.That(MatrixFormats.Footer(clean), Does.Not.Contain("where versions and variants"), "no title over an empty list: the versions answered alike");
         Assert.That(MatrixFormats.Footer(clean with { Rows = [.. clean.Rows.Where(r => r.NotApplicable is null)] }), Does.EndWith($"9 checks, all as expected.{Environment.NewLine}"));
     }
 
