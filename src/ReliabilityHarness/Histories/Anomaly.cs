@@ -29,6 +29,12 @@ public enum AnomalyKind
 
     /// <summary>A read list holding a value no transaction appended.</summary>
     GarbageRead,
+
+    /// <summary>
+    /// The search for one kind of cycle ran out of steps in a strongly connected component before it had started from
+    /// every edge: a cycle of that kind may be there unseen, so no model can be said to hold (Elle's name for it).
+    /// </summary>
+    CycleSearchTimeout,
 }
 
 /// <summary>Why one transaction must come before another.</summary>
@@ -57,7 +63,7 @@ public sealed record Edge(Transaction From, Transaction To, EdgeKind Kind, Histo
 /// </summary>
 public sealed record Anomaly(AnomalyKind Kind, IReadOnlyList<Transaction> Transactions, IReadOnlyList<Edge> Cycle, string Explanation)
 {
-    /// <summary>Elle's name: G0, G1a, G1b, G1c, G-single, G2-item, incompatible-order, duplicate-elements, garbage-read.</summary>
+    /// <summary>Elle's name: G0, G1a, G1b, G1c, G-single, G2-item, incompatible-order, duplicate-elements, garbage-read, cycle-search-timeout.</summary>
     public static string NameOf(AnomalyKind kind) => kind switch
     {
         AnomalyKind.GSingle => "G-single",
@@ -65,6 +71,7 @@ public sealed record Anomaly(AnomalyKind Kind, IReadOnlyList<Transaction> Transa
         AnomalyKind.IncompatibleOrder => "incompatible-order",
         AnomalyKind.DuplicateElements => "duplicate-elements",
         AnomalyKind.GarbageRead => "garbage-read",
+        AnomalyKind.CycleSearchTimeout => "cycle-search-timeout",
         _ => kind.ToString(),
     };
 

@@ -19,7 +19,10 @@ public static class ListAppendChecker
     /// <summary>At most this many anomalies of each kind are reported (all are counted where that is cheap).</summary>
     public const int ReportedPerKind = 3;
 
-    /// <summary>The most BFS steps one kind's cycle search may take in one strongly connected component.</summary>
+    /// <summary>
+    /// The most BFS steps one kind's cycle search may take in one strongly connected component; past it the search
+    /// stops and says so (<see cref="AnomalyKind.CycleSearchTimeout"/>), which no model allows.
+    /// </summary>
     private const long SearchBudget = 20_000_000;
 
     /// <summary>Checks the operations of a history (see <see cref="HistoryFormat.Parse"/>); <paramref name="file"/> names it in a pairing error.</summary>
@@ -27,14 +30,17 @@ public static class ListAppendChecker
     public static CheckResult Check(IReadOnlyList<Operation> history, string file = "history.edn") => Check(Transaction.Pair(history, file));
 
     /// <summary>Checks paired transactions.</summary>
-    public static CheckResult Check(IReadOnlyList<Transaction> transactions)
+    public static CheckResult Check(IReadOnlyList<Transaction> transactions) => Check(transactions, SearchBudget);
+
+    /// <summary>Checks paired transactions, each kind's cycle search in each component allowed <paramref name="budget"/> steps.</summary>
+    internal static CheckResult Check(IReadOnlyList<Transaction> transactions, long budget)
     {
         ArgumentNullException.ThrowIfNull(transactions);
         var found = new Findings();
         var inference = new Inference(transactions, found);
         var graph = inference.Run();
-        Cycles.Find(graph, found, SearchBudget);
-        return new CheckResult(transactions, found.Reported(), found.Counts());
+        Cycles.Find(graph, found, budget);
+        return new CheckResult(transactions, found.Reported(), found.Counts(), found.Unfinished());
     }
 
     /// <summary>Collects anomalies: all counted, the first few of each kind kept.</summary>
@@ -42,6 +48,7 @@ public static class ListAppendChecker
     {
         private readonly Dictionary<AnomalyKind, List<Anomaly>> reported = [];
         private readonly Dictionary<AnomalyKind, int> counts = Enum.GetValues<AnomalyKind>().ToDictionary(k => k, _ => 0);
+        private readonly HashSet<AnomalyKind> unfinished = [];
 
         public void Add(AnomalyKind kind, Func<Anomaly> anomaly)
         {
@@ -54,6 +61,15 @@ public static class ListAppendChecker
         public IReadOnlyList<Anomaly> Reported() => [.. reported.OrderBy(r => r.Key).SelectMany(r => r.Value)];
 
         public IReadOnlyDictionary<AnomalyKind, int> Counts() => counts;
+
+        /// <summary>A search for cycles of <paramref name="kind"/> that ran out of steps, said as an anomaly.</summary>
+        public void Stopped(AnomalyKind kind, Func<Anomaly> anomaly)
+        {
+            unfinished.Add(kind);
+            Add(AnomalyKind.CycleSearchTimeout, anomaly);
+        }
+
+        public IReadOnlyList<AnomalyKind> Unfinished() => [.. unfinished.Order()];
     }
 
     /// <summary>The version orders and the dependency graph of one history.</summary>

@@ -155,6 +155,43 @@ public sealed class MatrixDriftTests
     }
 
     [Test]
+    public void A_check_skipped_in_the_record_and_observed_in_the_run_is_not_drift()
+    {
+        // The record was made where the reliability executable was missing (process-kill robust skipped, with that
+        // reason in "skipped"); this run had it and observed the check. The record has nothing to compare it with,
+        // and the check is in the record, so it is no new check either.
+        var observedHere = Run(rows: SqliteRows.Select(r => r.Skipped is null ? r : Observed(r.Scenario, r.Check, "clean", "DESIGN.md")).ToArray());
+        var record = Record(Run());
+        Assert.That(record.Single(r => r.Check == "robust" && r.Scenario == "process-kill").Skipped, Is.EqualTo("the reliability executable was not found"));
+
+        var drift = MatrixDrift.Compare(record, observedHere, Against);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(drift.Found, Is.False);
+            Assert.That(drift.Differences.Select(d => d.Line), Is.Empty);
+            Assert.That(drift.Compared, Is.EqualTo(3), "observed on one side only: not compared");
+        }
+    }
+
+    [Test]
+    public void A_check_observed_in_the_record_and_skipped_in_the_run_is_not_drift()
+    {
+        // The reverse: the record observed process-kill robust; here the executable is missing and the check is skipped.
+        // The run produced the check (as skipped), so it is not "not produced by this run".
+        var record = Record(Run(rows: SqliteRows.Select(r => r.Skipped is null ? r : Observed(r.Scenario, r.Check, "clean", "DESIGN.md")).ToArray()));
+
+        var drift = MatrixDrift.Compare(record, Run(), Against);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(drift.Found, Is.False);
+            Assert.That(drift.Differences.Select(d => d.Line), Is.Empty);
+            Assert.That(drift.Compared, Is.EqualTo(3), "observed on one side only: not compared");
+        }
+    }
+
+    [Test]
     public void A_new_engine_version_that_behaves_the_same_is_said_and_is_not_drift()
     {
         var drift = MatrixDrift.Compare(Record(Run()), Run(sqliteVersion: "SQLite 3.54.0"), Against);
@@ -186,6 +223,7 @@ public sealed class MatrixDriftTests
     [TestCase("[{\"engine\": \"sqlite\", \"scenario\": \"crash-rollback\"}]", "missing required properties including: 'check', 'expected', 'observed'. (at $[0])")]
     [TestCase("[{\"engine\": null, \"scenario\": \"s\", \"check\": \"c\", \"expected\": \"e\", \"observed\": \"o\"}]", ":1:17: The property or field 'engine' on type 'matrix row' doesn't allow setting null values. (at $[0].engine)")]
     [TestCase("[null]", ": expected a matrix row, found null (at $[0])")]
+    [TestCase("null", ": expected an array of matrix rows, found null")]
     public async Task A_malformed_record_is_refused_with_where_the_parser_stopped(string json, string said)
     {
         var (path, message) = await RefusedAsync(json);
@@ -197,6 +235,123 @@ public sealed class MatrixDriftTests
     {
         var (path, message) = await RefusedAsync(MatrixFormats.Json(Run(rows: [.. SqliteRows, SqliteRows[0] with { Observed = "partial" }])));
         Assert.That(message, Is.EqualTo($"{path}: sqlite crash-rollback robust is recorded twice"));
+    }
+
+    [Test]
+    public async Task A_missing_record_or_one_in_a_missing_folder_is_refused_as_no_such_file()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"reliability-record-{Guid.NewGuid():N}.json");
+        var inMissingFolder = Path.Combine(missing, "record.json");
+
+        var file = await Assert.ThrowsAsync<MatrixRecordException>(() => MatrixDrift.ReadRecordAsync(missing));
+        var folder = await Assert.ThrowsAsync<MatrixRecordException>(() => MatrixDrift.ReadRecordAsync(inMissingFolder));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((file?.Message, file?.File, file?.Line, file?.Column, file?.Problem), Is.EqualTo(($"{missing}: no such file", missing, 0L, 0L, "no such file")));
+            Assert.That(folder?.Message, Is.EqualTo($"{inMissingFolder}: no such file"));
+        }
+    }
+
+    [Test]
+    public async Task A_record_that_cannot_be_read_is_refused_with_why()
+    {
+        // A folder where the record should be: the file system refuses to read it as a file.
+        var folder = Directory.CreateTempSubdirectory("reliability-record-").FullName;
+        try
+        {
+            var refused = await Assert.ThrowsAsync<MatrixRecordException>(() => MatrixDrift.ReadRecordAsync(folder));
+            Assert.That(refused?.Message, Does.StartWith($"{folder}: cannot read the record: "));
+        }
+        finally
+        {
+            Directory.Delete(folder);
+        }
+    }
+
+    [Test]
+    public async Task A_record_read_back_has_every_row_it_was_written_with()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"reliability-record-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, MatrixFormats.Json(Run()));
+        try
+        {
+            Assert.That(await MatrixDrift.ReadRecordAsync(path), Is.EqualTo(Record(Run())));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
+    public void A_record_written_without_versions_is_compared_and_says_so()
+    {
+        var record = Record(Run()).Select(r => r with { EngineVersion = null }).ToList();
+
+        var drift = MatrixDrift.Compare(record, Run(), Against);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(drift.Found, Is.False);
+            Assert.That(drift.Compared, Is.EqualTo(3));
+            Assert.That(drift.Notes, Does.Contain("sqlite: recorded on no version, ran here on SQLite 3.53.4: compared anyway"));
+        }
+    }
+
+    [Test]
+    public void A_changed_check_is_shown_with_the_runs_source_or_else_the_records_or_none()
+    {
+        var record = Record(Run(rows: SqliteRows.Select(r => r.Check switch
+        {
+            "robust" => r with { Observed = "partial", Source = "the record's source" },
+            "delete-rollback" => r with { Observed = "not-restored" },
+            "truncate-implicit-commit" => r with { Observed = "restored", Source = null },
+            _ => r,
+        }).ToArray()));
+        var run = Run(rows: SqliteRows.Select(r => r.Check switch
+        {
+            "delete-rollback" => r with { Source = null },
+            "truncate-implicit-commit" => r with { Source = null },
+            _ => r,
+        }).ToArray());
+
+        var drift = MatrixDrift.Compare(record, run, Against);
+
+        Assert.That(drift.Differences.Select(d => d.Line), Is.EqualTo(new[]
+        {
+            "sqlite crash-rollback robust: partial → clean (source: DESIGN.md: one transaction, rolled back on any failure)",
+            "sqlite truncate-vs-delete delete-rollback: not-restored → restored (source: DELETE is ordinary DML)",
+            "sqlite truncate-vs-delete truncate-implicit-commit: restored → not-applicable",
+        }));
+    }
+
+    [Test]
+    public void An_engine_not_in_the_record_is_one_difference_for_the_whole_engine_even_without_a_version()
+    {
+        var run = new MatrixReport(DateTimeOffset.UnixEpoch, [new("sqlite", SqliteVersion, "embedded", null), new("duckdb", null, "embedded", null)],
+            [.. SqliteRows, Observed("crash-rollback", "robust", "clean", "DESIGN.md") with { Engine = "duckdb" }]);
+
+        var difference = MatrixDrift.Compare(Record(Run()), run, Against).Differences.Single();
+
+        Assert.That((difference.Kind, difference.Scenario, difference.Check, difference.Line), Is.EqualTo(
+            (DriftKind.EngineNotInRecord, "*", "*", "duckdb (no version): not in the record: add it explicitly, by regenerating the record")));
+    }
+
+    [TestCase("[{\"engine\": 1, \"scenario\": \"s\", \"check\": \"c\", \"expected\": \"e\", \"observed\": \"o\"}]", "The JSON value could not be converted to a string. (at $[0].engine)")]
+    [TestCase("[{\"engine\": \"e\", \"scenario\": \"s\", \"check\": \"c\", \"expected\": \"e\", \"observed\": \"o\", \"ok\": \"yes\"}]", "The JSON value could not be converted to true, false or null. (at $[0].ok)")]
+    [TestCase("[{\"engine\": \"e\", \"scenario\": \"s\", \"check\": \"c\", \"expected\": \"e\", \"observed\": \"o\", \"milliseconds\": \"x\"}]", "The JSON value could not be converted to a number. (at $[0].milliseconds)")]
+    public async Task A_field_of_the_wrong_kind_is_refused_in_the_words_of_json(string json, string said)
+    {
+        var (_, message) = await RefusedAsync(json);
+        Assert.That(message, Does.EndWith(said));
+    }
+
+    [Test]
+    public async Task A_record_with_nothing_in_it_is_refused_without_the_parsers_own_position()
+    {
+        var (path, message) = await RefusedAsync("  ");
+        Assert.That(message, Does.StartWith($"{path}:1:3: The input does not contain any JSON tokens.").And.Not.Contain("LineNumber"));
     }
 
     /// <summary>Where the record was written, and what reading it back said.</summary>
