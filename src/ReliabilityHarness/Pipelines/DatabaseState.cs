@@ -132,10 +132,29 @@ public sealed class DatabaseState
             {
                 var values = new object?[reader.FieldCount];
                 reader.GetValues(values!);
-                rows.Add(values.Select(v => v is DBNull ? null : v).ToArray());
+                rows.Add(values.Select(Owned).ToArray());
             }
 
             return new TableRows(table, columns, key, rows);
+        }
+    }
+
+    /// <summary>
+    /// A value the state can keep: DuckDB.NET reads a BLOB as a stream over memory the reader owns, whose text is its
+    /// type's name (every blob would compare equal) and which the next row may reuse; its bytes are copied out.
+    /// </summary>
+    private static object? Owned(object? value)
+    {
+        if (value is not Stream stream)
+        {
+            return value is DBNull ? null : value;
+        }
+
+        using (stream)
+        {
+            using var bytes = new MemoryStream();
+            stream.CopyTo(bytes);
+            return bytes.ToArray();
         }
     }
 
